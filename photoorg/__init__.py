@@ -1,0 +1,3 @@
+"""photoorg: a private, offline-capable desktop photo organizer."""
+
+__version__ = "0.1.0"

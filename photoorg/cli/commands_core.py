@@ -1,0 +1,432 @@
+"""The core subcommands: index, search, similar, show, status, roots, models, gui."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from photoorg.cli.progress import ProgressPrinter, format_duration
+from photoorg.errors import NotInLibraryError, PhotoorgError
+from photoorg.library import Library
+from photoorg.progress import CancelToken, Progress
+from photoorg.search.filters import SearchFilters
+from photoorg.search.query import parse_date
+
+
+def open_library(args) -> Library:
+    return Library(args.library)
+
+
+def emit_json(data) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write("\n")
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+# -- shared option groups -----------------------------------------------------------
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("model")
+    group.add_argument(
+        "--model",
+        metavar="ARCH[:PRETRAINED]",
+        help="CLIP model, e.g. ViT-B-32:laion2b_s34b_b79k (remembered by the library)",
+    )
+    group.add_argument(
+        "--weights", metavar="FILE", help="a local open_clip checkpoint for the model's architecture"
+    )
+    group.add_argument("--device", help="auto (default), cpu, cuda or mps")
+    group.add_argument("--threads", type=int, metavar="N", help="inference threads on the CPU")
+    group.add_argument(
+        "--offline",
+        action="store_true",
+        default=None,
+        help="never download model weights; use the cache only",
+    )
+
+
+def add_filter_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("filters")
+    group.add_argument("--folder", help="only photos under this folder")
+    group.add_argument("--after", metavar="DATE", help="taken on or after YYYY[-MM[-DD]]")
+    group.add_argument("--before", metavar="DATE", help="taken on or before YYYY[-MM[-DD]]")
+    group.add_argument("--camera", help="camera make or model contains this text")
+    group.add_argument("--limit", type=int, default=20, help="how many results (default 20)")
+    group.add_argument("--min-score", type=float, help="drop results below this cosine similarity")
+
+
+def filters_from(args) -> SearchFilters:
+    return SearchFilters(
+        folder=args.folder,
+        date_from=parse_date(args.after) if args.after else None,
+        date_to=parse_date(args.before, end=True) if args.before else None,
+        camera=args.camera,
+    )
+
+
+def ml_options(library: Library, args):
+    return library.ml_options(device=args.device, threads=args.threads, offline=args.offline)
+
+
+def apply_model_args(library: Library, args) -> None:
+    """Make --model/--weights/--device/... hold for everything this command does."""
+    if args.model or args.weights:
+        library.select_model(args.model, args.weights)
+    library.ml_overrides = {"device": args.device, "threads": args.threads, "offline": args.offline}
+
+
+def _download_printer(printer: ProgressPrinter):
+    def report(done: int, total: int | None) -> None:
+        printer(Progress("download", done // 1_000_000, total // 1_000_000 if total else None, message="MB"))
+
+    return report
+
+
+# -- index ---------------------------------------------------------------------------
+
+
+def cmd_index(args) -> int:
+    printer = ProgressPrinter()
+    with open_library(args) as library:
+        from photoorg.roots import add_root, list_roots
+
+        root_ids = None
+        if args.paths:
+            root_ids = []
+            for path in args.paths:
+                root, message = add_root(library.db, path, library.paths.root)
+                say(message)
+                root_ids.append(root.id)
+        elif not list_roots(library.db):
+            raise PhotoorgError("The library has no folders yet. Add one: photoorg index ~/Pictures")
+        before = library.model_choice().key
+        choice = library.select_model(args.model, args.weights)
+        if choice.key != before and (args.model or args.weights):
+            say(f"Model is now {choice.label}; photos will be analysed again with it.")
+        token = CancelToken()
+        stages = library.build_stages(
+            ml_options(library, args), progress=_download_printer(printer), cancel=token
+        )
+        indexer = library.indexer(
+            stages, token=token, decode_workers=args.workers, retry_failed=args.retry_failed
+        )
+        interrupted = False
+        events = indexer.run(root_ids)
+        while True:
+            try:
+                event = next(events)
+            except StopIteration:
+                break
+            except KeyboardInterrupt:
+                if interrupted:
+                    raise
+                interrupted = True
+                token.cancel()
+                printer.close()
+                say("Stopping: saving the work in flight (Ctrl-C again to quit at once)...")
+                continue
+            printer(event)
+        printer.close()
+        summary = indexer.summary
+        if args.json:
+            emit_json(summary.as_dict())
+        else:
+            _print_summary(summary)
+        return 130 if interrupted else 0
+
+
+def _print_summary(summary) -> None:
+    parts = [f"{summary.indexed} new or changed", f"{summary.unchanged} unchanged"]
+    if summary.moved:
+        parts.append(f"{summary.moved} moved")
+    if summary.missing:
+        parts.append(f"{summary.missing} missing")
+    if summary.failed:
+        parts.append(f"{summary.failed} failed (see `photoorg status`)")
+    state = "Stopped" if summary.cancelled else "Done"
+    say(f"{state} in {format_duration(summary.seconds)}: " + ", ".join(parts) + ".")
+    for name, counts in summary.stages.items():
+        if counts["done"] or counts["failed"]:
+            failed = f", {counts['failed']} failed" if counts["failed"] else ""
+            say(f"  {name}: {counts['done']} photos{failed}")
+    for name, message in summary.waiting.items():
+        say(f"  {name}: waiting. {message}")
+    for path, reason in summary.offline_roots.items():
+        say(f"  skipped {path}: {reason}")
+
+
+# -- search and similar -------------------------------------------------------------------
+
+
+def _print_hits(args, hits, notice: str = "") -> None:
+    if args.json:
+        emit_json([hit.as_dict() for hit in hits])
+        return
+    if notice:
+        say(notice)
+    if not hits:
+        say("No matching photos.")
+    for hit in hits:
+        score = "      " if hit.score is None else f"{hit.score:6.3f}"
+        print(f"{score}  {hit.path}")
+
+
+def cmd_search(args) -> int:
+    with open_library(args) as library:
+        apply_model_args(library, args)
+        results = library.search.search(
+            " ".join(args.query),
+            filters_from(args),
+            limit=args.limit,
+            min_score=args.min_score,
+            sort=args.sort,
+        )
+        _print_hits(args, results.hits, results.notice)
+        return 0
+
+
+def cmd_similar(args) -> int:
+    from photoorg.photos import find_photo
+
+    with open_library(args) as library:
+        apply_model_args(library, args)
+        engine = library.search
+        try:
+            photo = find_photo(library.db, args.path)
+            hits = engine.similar(
+                photo.id, filters=filters_from(args), limit=args.limit, min_score=args.min_score
+            )
+        except NotInLibraryError:
+            if not os.path.isfile(args.path):
+                raise
+            # An image from outside the library: embed it on the fly.
+            import torch
+
+            from photoorg.scan.imageio import load_upright
+
+            encoder = library.clip_encoder()
+            image = load_upright(args.path, encoder.image_size)
+            vector = encoder.encode_images(torch.stack([encoder.preprocess(image)]))[0]
+            hits = engine.similar(
+                image_vector=vector, filters=filters_from(args), limit=args.limit, min_score=args.min_score
+            )
+        _print_hits(args, hits)
+        return 0
+
+
+# -- show, status, roots, models -----------------------------------------------------------------
+
+
+def cmd_show(args) -> int:
+    from photoorg.photos import find_photo, photo_details
+
+    with open_library(args) as library:
+        photo = find_photo(library.db, args.path)
+        details = photo_details(library.db, photo.id, _thumbnail_lookup(library))
+        if args.json:
+            emit_json(details)
+        else:
+            _print_details(details)
+        return 0
+
+
+def _thumbnail_lookup(library: Library):
+    def lookup(content_hash: str) -> str | None:
+        path = library.thumbnails.path_for(content_hash)
+        return str(path) if path.is_file() else None
+
+    return lookup
+
+
+def _print_details(details: dict) -> None:
+    rows = [
+        ("Path", details["path"]),
+        ("Format", details["format"]),
+        (
+            "Size",
+            f"{details['width']} x {details['height']} px, {details['size'] / 1e6:.1f} MB"
+            if details["width"]
+            else f"{details['size'] / 1e6:.1f} MB",
+        ),
+        ("Taken", details["taken_at"] or f"unknown (file date {details['modified']})"),
+        ("Camera", details["camera"]),
+        ("Lens", details["lens"]),
+        ("GPS", f"{details['gps']['lat']:.6f}, {details['gps']['lon']:.6f}" if details["gps"] else None),
+        ("Orientation", details["orientation"]),
+        ("Rating", "★" * details["rating"] if details["rating"] else None),
+        ("Favourite", "yes" if details["favorite"] else None),
+        ("Albums", ", ".join(details["albums"]) or None),
+        ("State", details["state"] + (f": {details['error']}" if details["error"] else "")),
+        ("Missing", f"since {details['missing_since']}" if details["missing"] else None),
+    ]
+    if details.get("tags"):
+        rows.append(("Tags", ", ".join(f"{t['name']} ({t['confidence']:.2f})" for t in details["tags"])))
+    if details.get("faces"):
+        names = [f.get("person") or "unknown" for f in details["faces"]]
+        rows.append(("People", ", ".join(names)))
+    for name, stage in sorted(details["stages"].items()):
+        text = stage["state"] + (f" ({stage['error']})" if stage["error"] else "")
+        rows.append((f"Stage {name}", text))
+    for label, value in rows:
+        if value not in (None, ""):
+            print(f"{label + ':':<14}{value}")
+
+
+def cmd_status(args) -> int:
+    from photoorg.status import library_status
+
+    with open_library(args) as library:
+        status = library_status(library)
+        if args.json:
+            emit_json(status)
+            return 0
+        print(f"Library: {status['library']}")
+        if not status["roots"]:
+            print("No folders yet. Add one: photoorg index ~/Pictures")
+        for root in status["roots"]:
+            online = "" if root["online"] else "  (offline: folder not found)"
+            print(f"  {root['path']}: {root['photos']} photos{online}")
+        counts = status["counts"]
+        print(
+            f"Photos: {counts['photos']}  failed: {counts['failed']}  unreadable: {counts['unreadable']}  "
+            f"missing: {counts['missing']}"
+        )
+        model = status["model"]
+        where = model["weights_location"] or f"not downloaded (cache: {model['cache_dir']})"
+        print(f"Model: {model['key']}  weights: {where}")
+        for name, stage in status["stages"].items():
+            line = f"  {name:<10} done {stage['done']}  failed {stage['failed']}  pending {stage['pending']}"
+            if stage["state"] != "ready":
+                line += f"  [{stage['state']}]"
+            print(line)
+        if status["failed"]:
+            print(f"Needs attention ({len(status['failed'])}):")
+            for item in status["failed"]:
+                print(f"  {item['path']}: {item['reason']}")
+        return 0
+
+
+def cmd_roots(args) -> int:
+    from photoorg.roots import add_root, list_roots, remove_root
+
+    with open_library(args) as library:
+        if args.action == "add":
+            for path in args.paths:
+                _, message = add_root(library.db, path, library.paths.root)
+                say(message)
+        elif args.action == "remove":
+            for path in args.paths:
+                count = remove_root(library.db, path)
+                say(
+                    f"Removed {path}. Its {count} photos left the library view; their tags, albums and "
+                    "people are kept in case the folder comes back. No file was touched."
+                )
+        roots = list_roots(library.db)
+        if args.json:
+            emit_json(
+                [
+                    {"path": r.path, "online": r.online, "photos": r.photos, "missing": r.missing}
+                    for r in roots
+                ]
+            )
+        else:
+            for r in roots:
+                print(f"{r.path}  ({r.photos} photos{'' if r.online else ', offline'})")
+        return 0
+
+
+def cmd_models(args) -> int:
+    from photoorg.ml.registry import CURATED_MODELS
+
+    with open_library(args) as library:
+        current = library.model_choice()
+        rows = [
+            {
+                "model": m.spec,
+                "download_mb": m.download_mb,
+                "summary": m.summary,
+                "current": m.arch == current.arch
+                and m.pretrained == current.pretrained
+                and not current.weights_file,
+            }
+            for m in CURATED_MODELS
+        ]
+        if args.json:
+            emit_json({"current": current.to_setting() | {"key": current.key}, "models": rows})
+            return 0
+        print(f"In use: {current.label}")
+        for row in rows:
+            mark = "*" if row["current"] else " "
+            print(f" {mark} {row['model']:<36} {row['download_mb']:>5} MB  {row['summary']}")
+        print("Any open_clip model works: --model ARCH:PRETRAINED (see open_clip.list_pretrained()).")
+        return 0
+
+
+def launch_gui(args, parser: argparse.ArgumentParser | None = None) -> int:
+    try:
+        from photoorg.gui.app import run_app
+    except ImportError as exc:
+        if parser is not None:
+            parser.print_help()
+        say(f"\nThe desktop app can't start here ({exc}).")
+        return 1
+    return run_app(args.library)
+
+
+def cmd_gui(args) -> int:
+    return launch_gui(args)
+
+
+# -- registration ------------------------------------------------------------------------
+
+
+def register(subparsers, common: argparse.ArgumentParser) -> None:
+    p = subparsers.add_parser(
+        "index",
+        parents=[common],
+        help="add folders and index them (resumable)",
+        description="Scan folders, read EXIF, make thumbnails and analyse photos. Safe to stop and rerun: "
+        "it continues where it stopped and only looks at what changed.",
+    )
+    p.add_argument("paths", nargs="*", metavar="FOLDER", help="folders to add; none: rescan all")
+    add_model_options(p)
+    p.add_argument("--workers", type=int, metavar="N", help="decoding threads (default: half the cores)")
+    p.add_argument("--retry-failed", action="store_true", help="try files that failed before again")
+    p.set_defaults(handler=cmd_index)
+
+    p = subparsers.add_parser("search", parents=[common], help="find photos by description, tags or filters")
+    p.add_argument("query", nargs="+", help='e.g. "dog playing on a beach" or "tag:dog -tag:indoor"')
+    add_filter_options(p)
+    add_model_options(p)
+    p.add_argument("--sort", choices=["relevance", "date"], default="relevance")
+    p.set_defaults(handler=cmd_search)
+
+    p = subparsers.add_parser("similar", parents=[common], help="photos that look like a photo")
+    p.add_argument("path", help="a photo in the library, or any image file")
+    add_filter_options(p)
+    add_model_options(p)
+    p.set_defaults(handler=cmd_similar)
+
+    p = subparsers.add_parser("show", parents=[common], help="everything the index knows about a photo")
+    p.add_argument("path")
+    p.set_defaults(handler=cmd_show)
+
+    p = subparsers.add_parser("status", parents=[common], help="folders, counts per stage, model, failures")
+    p.set_defaults(handler=cmd_status)
+
+    p = subparsers.add_parser("roots", parents=[common], help="list, add or remove library folders")
+    p.add_argument("action", nargs="?", choices=["list", "add", "remove"], default="list")
+    p.add_argument("paths", nargs="*", metavar="FOLDER")
+    p.set_defaults(handler=cmd_roots)
+
+    p = subparsers.add_parser("models", parents=[common], help="the CLIP models on offer")
+    p.set_defaults(handler=cmd_models)
+
+    p = subparsers.add_parser("gui", parents=[common], help="open the desktop app")
+    p.set_defaults(handler=cmd_gui)

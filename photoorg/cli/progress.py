@@ -1,0 +1,91 @@
+"""Drawing the progress stream on stderr.
+
+On a terminal: one line redrawn in place with a bar, count, rate and ETA.
+Elsewhere (a log file, CI): a plain line now and then, so logs stay readable.
+Warnings always get their own line.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from typing import TextIO
+
+from photoorg.progress import Progress
+
+STAGE_LABELS = {"scan": "Scanning", "index": "Indexing", "download": "Downloading"}
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    seconds = round(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def format_rate(rate: float | None, unit: str = "/s") -> str:
+    if rate is None:
+        return "    -"
+    return f"{rate:5.1f}{unit}" if rate < 100 else f"{rate:5.0f}{unit}"
+
+
+class ProgressPrinter:
+    def __init__(
+        self, stream: TextIO | None = None, *, interval: float = 0.1, log_interval: float = 10.0
+    ) -> None:
+        self.stream = stream or sys.stderr
+        self.is_tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.interval = interval if self.is_tty else log_interval
+        self._last_draw = 0.0
+        self._line_open = False
+        self._last_stage = None
+
+    def __call__(self, event: Progress) -> None:
+        if event.message and event.level == "warning":
+            self._print_line(f"warning: {event.message}")
+            return
+        now = time.monotonic()
+        stage_changed = event.stage != self._last_stage
+        finished = event.total is not None and event.done >= event.total
+        if not stage_changed and not finished and now - self._last_draw < self.interval:
+            return
+        self._last_draw = now
+        self._last_stage = event.stage
+        line = self.render(event)
+        if self.is_tty:
+            width = shutil.get_terminal_size((100, 20)).columns - 1
+            self.stream.write("\r" + line[:width].ljust(width))
+            self.stream.flush()
+            self._line_open = True
+        else:
+            self._print_line(line)
+
+    def render(self, event: Progress) -> str:
+        label = STAGE_LABELS.get(event.stage, event.stage.capitalize())
+        if event.total:
+            fraction = event.fraction or 0.0
+            bar_width = 28
+            filled = int(fraction * bar_width)
+            bar = "#" * filled + "-" * (bar_width - filled)
+            return (
+                f"{label:<11} [{bar}] {event.done}/{event.total} {fraction * 100:5.1f}%  "
+                f"{format_rate(event.rate)}  ETA {format_duration(event.eta)}  {event.message}"
+            ).rstrip()
+        detail = f" {event.message}" if event.message else ""
+        return f"{label:<11} {event.done} files{detail}"
+
+    def _print_line(self, text: str) -> None:
+        if self._line_open:
+            self.stream.write("\n")
+            self._line_open = False
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self._line_open:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._line_open = False

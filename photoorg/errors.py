@@ -1,0 +1,34 @@
+"""Errors that carry a message meant for the user, not a traceback."""
+
+from __future__ import annotations
+
+
+class PhotoorgError(Exception):
+    """Base class: the message is shown to the user as is."""
+
+
+class LibraryError(PhotoorgError):
+    """The library folder or its database can't be used."""
+
+
+class NewerDatabaseError(LibraryError):
+    """The database was written by a newer photoorg than this one."""
+
+
+class NotInLibraryError(PhotoorgError):
+    """A path the user named is not in the library."""
+
+
+class ModelUnavailableError(PhotoorgError):
+    """A model's weights can't be had; the message says where they were looked for
+    and how to provide them."""
+
+    def __init__(self, message: str, *, model_key: str = "", cache_dir: str = "", reason: str = ""):
+        super().__init__(message)
+        self.model_key = model_key
+        self.cache_dir = cache_dir
+        self.reason = reason
+
+
+class Cancelled(PhotoorgError):
+    """The user cancelled a long operation."""

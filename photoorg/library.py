@@ -1,0 +1,170 @@
+"""A photo library: the one object both front ends hold.
+
+It owns the database, the thumbnail cache and the model settings, and hands
+out the services (indexing, search, photo details). It holds no UI state and
+imports no Qt.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from photoorg.config import LibraryPaths, default_library_dir
+from photoorg.errors import LibraryError, ModelUnavailableError
+from photoorg.ml.registry import ModelChoice
+from photoorg.pipeline.stages import ImageStage
+from photoorg.progress import CancelToken
+from photoorg.scan.thumbnails import ThumbnailCache
+from photoorg.store.db import Database
+
+DEVICE_SETTING = "ml.device"
+THREADS_SETTING = "ml.threads"
+OFFLINE_SETTING = "ml.offline"
+
+
+@dataclass
+class MlOptions:
+    device: str | None = None  # None: automatic
+    threads: int | None = None  # None: automatic
+    offline: bool = False  # never try to download weights
+
+
+class Library:
+    def __init__(self, root: str | os.PathLike | None = None) -> None:
+        folder = Path(root).expanduser() if root is not None else default_library_dir()
+        self.paths = LibraryPaths(folder.resolve())
+        try:
+            self.paths.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LibraryError(f"Can't create the library folder {self.paths.root}: {exc.strerror}") from exc
+        self.db = Database(self.paths.database, self.paths.backups)
+        self.thumbnails = ThumbnailCache(self.paths.thumbnails)
+        self._search = None
+        self._configs_registered = False
+        # Per-process overrides of the stored ML settings (command-line flags).
+        self.ml_overrides: dict = {}
+
+    def close(self) -> None:
+        self.db.dispose()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- machine-learning options --------------------------------------------------
+
+    def ml_options(self, **overrides) -> MlOptions:
+        """Stored settings, with any non-None override on top (CLI flags)."""
+        options = MlOptions(
+            device=self.db.get_setting(DEVICE_SETTING),
+            threads=self.db.get_setting(THREADS_SETTING),
+            offline=bool(self.db.get_setting(OFFLINE_SETTING, False)) or _env_offline(),
+        )
+        for key, value in {**self.ml_overrides, **overrides}.items():
+            if value is not None:
+                setattr(options, key, value)
+        return options
+
+    def _register_configs(self) -> None:
+        if not self._configs_registered:
+            from photoorg.ml.registry import register_model_configs
+
+            register_model_configs(self.paths.model_configs)
+            self._configs_registered = True
+
+    def model_choice(self) -> ModelChoice:
+        from photoorg.ml.selection import current_choice
+
+        return current_choice(self.db)
+
+    def select_model(self, spec: str | None = None, weights: str | None = None) -> ModelChoice:
+        self._register_configs()
+        from photoorg.ml.selection import select_model
+
+        return select_model(self.db, spec, weights)
+
+    def clip_encoder(self, options: MlOptions | None = None, *, progress=None, cancel=None):
+        """The loaded CLIP encoder of the library's model; raises
+        :class:`ModelUnavailableError` with a readable reason when it can't be had."""
+        from photoorg.ml.clip import get_encoder
+
+        self._register_configs()
+        options = options or self.ml_options()
+        return get_encoder(
+            self.select_model(),
+            device=options.device,
+            threads=options.threads,
+            allow_download=not options.offline,
+            progress=progress,
+            cancel=cancel,
+        )
+
+    # -- indexing ----------------------------------------------------------------------
+
+    def build_stages(
+        self, options: MlOptions | None = None, *, progress=None, cancel=None
+    ) -> list[ImageStage]:
+        """Every image stage, ready or waiting (a waiting stage says why)."""
+        from photoorg.pipeline.clip_stage import ClipStage, WaitingStage, ensure_model_row
+        from photoorg.pipeline.thumbnail_stage import ThumbnailStage
+
+        stages: list[ImageStage] = [ThumbnailStage(self.thumbnails)]
+        try:
+            encoder = self.clip_encoder(options, progress=progress, cancel=cancel)
+        except ModelUnavailableError as exc:
+            stages.append(WaitingStage("clip", self.model_choice().key, str(exc)))
+        else:
+            with self.db.transaction() as s:
+                model_id = ensure_model_row(s, encoder.choice, encoder.dim)
+            stages.append(ClipStage(encoder, model_id))
+        return stages
+
+    def indexer(
+        self,
+        stages: Sequence[ImageStage],
+        *,
+        token: CancelToken | None = None,
+        decode_workers: int | None = None,
+        retry_failed: bool = False,
+    ):
+        from photoorg.pipeline.indexer import Indexer
+
+        return Indexer(
+            self.db,
+            stages,
+            lock_path=self.paths.lock_file,
+            exclude=frozenset({str(self.paths.root)}),
+            token=token,
+            decode_workers=decode_workers or default_decode_workers(),
+            retry_failed=retry_failed,
+        )
+
+    # -- search --------------------------------------------------------------------------
+
+    @property
+    def search(self):
+        if self._search is None:
+            from photoorg.search.engine import SearchEngine
+
+            self._search = SearchEngine(self.db, self.clip_encoder, self.model_choice)
+        return self._search
+
+
+def default_decode_workers() -> int:
+    # Decoding at 1/8 scale is cheap next to inference: one worker per two cores
+    # keeps the model fed without starving it of CPU.
+    return max(1, min(4, (os.cpu_count() or 2) // 2))
+
+
+def _env_offline() -> bool:
+    return os.environ.get("PHOTOORG_OFFLINE", "") not in ("", "0") or os.environ.get(
+        "HF_HUB_OFFLINE", ""
+    ) not in (
+        "",
+        "0",
+    )

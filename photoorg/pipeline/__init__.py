@@ -1,0 +1,1 @@
+"""Staged, resumable analysis of photos: scanning, decoding, models, writing."""

@@ -1,0 +1,248 @@
+"""A whole indexing run: scan the roots, then run every pending stage.
+
+``Indexer.run()`` is a generator of :class:`Progress` events; the CLI draws
+them as a progress bar and the GUI forwards them from a worker thread. The
+summary of the run is on ``indexer.summary`` when the generator ends.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import partial
+
+import filelock
+from sqlalchemy import and_, delete, exists, not_, select
+
+from photoorg.errors import PhotoorgError
+from photoorg.pipeline.reconcile import ResultWriter, RootPlan, known_hashes, mark_missing, scan_root
+from photoorg.pipeline.runner import PipelineRunner
+from photoorg.pipeline.stages import ImageStage
+from photoorg.pipeline.work import WorkItem, process
+from photoorg.progress import CancelToken, Progress, RateMeter
+from photoorg.store.db import Database
+from photoorg.store.schema import PHOTO_OK, STAGE_FAILED, Photo, PhotoStage, Root
+
+
+@dataclass
+class IndexSummary:
+    indexed: int = 0
+    unchanged: int = 0
+    moved: int = 0
+    missing: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+    stages: dict[str, dict[str, int]] = field(default_factory=dict)
+    waiting: dict[str, str] = field(default_factory=dict)
+    offline_roots: dict[str, str] = field(default_factory=dict)
+    cancelled: bool = False
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["seconds"] = round(self.seconds, 3)
+        return data
+
+
+class Indexer:
+    def __init__(
+        self,
+        db: Database,
+        stages: Sequence[ImageStage],
+        *,
+        lock_path,
+        exclude: frozenset[str] = frozenset(),
+        token: CancelToken | None = None,
+        decode_workers: int = 2,
+        retry_failed: bool = False,
+        after_stages: Sequence[Callable[[CancelToken], Iterator[Progress]]] = (),
+    ) -> None:
+        self.db = db
+        self.all_stages = list(stages)
+        self.lock_path = lock_path
+        self.exclude = exclude
+        self.token = token or CancelToken()
+        self.decode_workers = decode_workers
+        self.retry_failed = retry_failed
+        # Work that follows the image stages and needs no decoding (tags from
+        # stored embeddings, grouping): each is a generator of progress.
+        self.after_stages = list(after_stages)
+        self.summary = IndexSummary()
+
+    def run(self, root_ids: Sequence[int] | None = None) -> Iterator[Progress]:
+        lock = filelock.FileLock(str(self.lock_path), timeout=0)
+        try:
+            lock.acquire()
+        except filelock.Timeout as exc:
+            raise PhotoorgError(
+                "Another photoorg is indexing this library right now. Let it finish, or stop it, "
+                "and run this again."
+            ) from exc
+        started = time.monotonic()
+        try:
+            yield from self._run(root_ids)
+        finally:
+            self.summary.seconds = time.monotonic() - started
+            self.summary.cancelled = self.token.cancelled
+            lock.release()
+
+    # -- phases ------------------------------------------------------------------
+
+    def _run(self, root_ids: Sequence[int] | None) -> Iterator[Progress]:
+        with self.db.session() as s:
+            query = select(Root).order_by(Root.path)
+            if root_ids is not None:
+                query = query.where(Root.id.in_(list(root_ids)))
+            roots = list(s.scalars(query))
+
+        plans: list[RootPlan] = []
+        for root in roots:
+            self.token.checkpoint()
+            yield Progress("scan", 0, None, message=f"Scanning {root.path}")
+            plan = yield from self._scan(root)
+            plans.append(plan)
+            if not plan.online:
+                self.summary.offline_roots[root.path] = plan.offline_reason
+                yield Progress(
+                    "scan",
+                    plan.files_seen,
+                    None,
+                    message=f"Skipped {root.path}: {plan.offline_reason}",
+                    level="warning",
+                )
+        online_roots = [p.root_id for p in plans if p.online]
+        self.summary.unchanged = sum(p.unchanged for p in plans)
+
+        ready = [s for s in self.all_stages if s.readiness().ready]
+        for stage in self.all_stages:
+            state = stage.readiness()
+            if not state.ready:
+                self.summary.waiting[stage.name] = state.message
+                yield Progress(stage.name, 0, None, message=state.message, level="warning")
+
+        if self.retry_failed:
+            self._forget_stage_failures(ready)
+        writer = ResultWriter(self.db, ready, self.all_stages)
+        ingest = [item for plan in plans for item in plan.items]
+        for stage_name in [s.name for s in ready]:
+            self.summary.stages[stage_name] = {"done": 0, "failed": 0}
+        try:
+            yield from self._run_pipeline(writer, ingest, ready, online_roots)
+            if not self.token.cancelled:
+                # Copies whose original had no result yet, and anything else
+                # still pending, get one more pass.
+                yield from self._run_pipeline(writer, [], ready, online_roots)
+        finally:
+            counts = writer.counts
+            self.summary.indexed = counts.indexed
+            self.summary.unchanged += counts.unchanged
+            self.summary.moved = counts.moved
+            self.summary.failed = counts.failed
+            for name in self.summary.stages:
+                self.summary.stages[name] = {
+                    "done": counts.stage_done.get(name, 0),
+                    "failed": counts.stage_failed.get(name, 0),
+                }
+        if self.token.cancelled:
+            return
+        vanished = [pid for plan in plans if plan.online for pid in plan.vanished_ids]
+        self.summary.missing = mark_missing(self.db, vanished)
+        for step in self.after_stages:
+            if self.token.cancelled:
+                return
+            yield from step(self.token)
+
+    def _scan(self, root: Root):
+        scanner = scan_root(self.db, root, self.exclude, self.retry_failed)
+        try:
+            while True:
+                seen = next(scanner)
+                self.token.checkpoint()
+                yield Progress("scan", seen, None, message=f"Scanning {root.path}")
+        except StopIteration as stop:
+            return stop.value
+
+    def _run_pipeline(
+        self, writer: ResultWriter, ingest: list[WorkItem], ready: list[ImageStage], online_roots: list[int]
+    ) -> Iterator[Progress]:
+        names = tuple(s.name for s in ready)
+        for item in ingest:
+            item.stages = names
+        changed = {item.photo_id for item in ingest if item.photo_id is not None}
+        pending = [item for item in self._pending(ready, online_roots) if item.photo_id not in changed]
+        work = ingest + pending
+        if not work:
+            return
+        known = known_hashes(self.db, {item.size for item in ingest}) if ingest else set()
+        stages_by_name = {s.name: s for s in ready}
+        runner = PipelineRunner(
+            partial(process, stages=stages_by_name, known_hashes=known),
+            ready,
+            token=self.token,
+            decode_workers=self.decode_workers,
+        )
+        meter = RateMeter()
+        done, total = 0, len(work)
+        yield meter.progress("index", 0, total)
+        for batch in runner.run(work):
+            if batch:
+                writer.write(batch)
+                done += len(batch)
+            progress = meter.progress("index", done, total)
+            if self.token.paused:
+                progress = Progress("index", done, total, message="Paused")
+            yield progress
+
+    def _forget_stage_failures(self, ready: list[ImageStage]) -> None:
+        with self.db.transaction() as s:
+            for stage in ready:
+                s.execute(
+                    delete(PhotoStage).where(PhotoStage.stage == stage.name, PhotoStage.state == STAGE_FAILED)
+                )
+
+    def _pending(self, ready: list[ImageStage], online_roots: list[int]) -> list[WorkItem]:
+        """Photos of online roots that some ready stage has not processed."""
+        if not ready or not online_roots:
+            return []
+        needs: dict[int, list[str]] = {}
+        with self.db.session() as s:
+            for stage in ready:
+                done_or_failed = exists().where(
+                    and_(
+                        PhotoStage.photo_id == Photo.id,
+                        PhotoStage.stage == stage.name,
+                        PhotoStage.version == stage.version,
+                    )
+                )
+                query = select(Photo.id).where(
+                    Photo.state == PHOTO_OK,
+                    Photo.missing_since.is_(None),
+                    Photo.root_id.in_(online_roots),
+                    not_(done_or_failed),
+                )
+                for photo_id in s.scalars(query):
+                    needs.setdefault(photo_id, []).append(stage.name)
+            if not needs:
+                return []
+            items: list[WorkItem] = []
+            ids = sorted(needs)
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                for row in s.execute(
+                    select(
+                        Photo.id, Photo.path, Photo.size, Photo.mtime_ns, Photo.root_id, Photo.content_hash
+                    ).where(Photo.id.in_(chunk))
+                ):
+                    items.append(
+                        WorkItem(
+                            row.path,
+                            row.size,
+                            row.mtime_ns,
+                            row.root_id,
+                            photo_id=row.id,
+                            stages=tuple(needs[row.id]),
+                            content_hash=row.content_hash,
+                        )
+                    )
+        items.sort(key=lambda item: item.path)
+        return items

@@ -1,0 +1,109 @@
+"""What an analysis stage is, and how its per-photo status is recorded.
+
+An image stage turns a decoded photo into something stored: a thumbnail, a CLIP
+vector, tags, faces. Its work is split by where it runs:
+
+- ``prepare(image)`` in the decode workers (CPU, per photo), e.g. resize and
+  normalise into a tensor;
+- ``infer(batch)`` in the one inference thread, batched;
+- ``save(session, photo_id, result)`` in the single writer thread, inside the
+  transaction that also marks the stage done.
+
+Each stage has a ``version``: a photo is pending for a stage when it has no
+status row with that version. A new model is a new version, so changing the
+model re-runs just that stage; a stage added later finds every photo pending.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from PIL import Image
+from sqlalchemy import delete, exists, select
+from sqlalchemy.dialects.sqlite import insert
+from sqlalchemy.orm import Session
+
+from photoorg.store.schema import STAGE_DONE, STAGE_FAILED, PhotoStage
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether a stage can run now; if not, a sentence saying why and what to do."""
+
+    ready: bool
+    message: str = ""
+
+
+class ImageStage(ABC):
+    name: str = ""
+    #: the shorter side, in pixels, the stage needs the decoded image to have
+    min_side: int = 0
+    #: photos per inference batch
+    batch_size: int = 16
+    #: False when ``prepare`` does all the work (thumbnails): no inference step
+    uses_inference: bool = True
+
+    @property
+    @abstractmethod
+    def version(self) -> str: ...
+
+    def readiness(self) -> Readiness:
+        return Readiness(True)
+
+    @abstractmethod
+    def prepare(self, image: Image.Image, content_hash: str | None) -> Any: ...
+
+    def infer(self, prepared: list[Any]) -> list[Any]:
+        return prepared
+
+    @abstractmethod
+    def save(self, session: Session, photo_id: int, result: Any) -> None: ...
+
+    def copy_result(self, session: Session, source_photo_id: int, target_photo_id: int) -> bool:
+        """Give a byte-identical copy the source's result without decoding it.
+        Returns False when this stage can't (the copy then runs the stage)."""
+        return False
+
+    def forget(self, session: Session, photo_id: int) -> None:
+        """Drop stored results of a photo whose content changed."""
+
+
+def mark_stage(
+    session: Session, photo_id: int, stage: str, version: str, *, error: str | None = None
+) -> None:
+    values = {
+        "photo_id": photo_id,
+        "stage": stage,
+        "version": version,
+        "state": STAGE_FAILED if error else STAGE_DONE,
+        "error": error,
+        "updated_at": datetime.now(),
+    }
+    statement = insert(PhotoStage).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=["photo_id", "stage"],
+        set_={k: statement.excluded[k] for k in ("version", "state", "error", "updated_at")},
+    )
+    session.execute(statement)
+
+
+def clear_stages(session: Session, photo_id: int) -> None:
+    session.execute(delete(PhotoStage).where(PhotoStage.photo_id == photo_id))
+
+
+def stage_done_for(session: Session, photo_id: int, stage: str, version: str) -> bool:
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    PhotoStage.photo_id == photo_id,
+                    PhotoStage.stage == stage,
+                    PhotoStage.version == version,
+                    PhotoStage.state == STAGE_DONE,
+                )
+            )
+        )
+    )

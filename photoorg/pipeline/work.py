@@ -1,0 +1,138 @@
+"""One photo's trip through a decode worker: read once, hash, read metadata,
+decode once at the largest size any pending stage needs, prepare for each stage.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from photoorg.errors import PhotoorgError
+from photoorg.pipeline.stages import ImageStage
+from photoorg.scan.imageio import ImageReadError, decode, open_image
+from photoorg.scan.metadata import PhotoMetadata, read_metadata
+from photoorg.store.schema import PHOTO_FAILED, PHOTO_UNREADABLE
+
+# Errors that mean the library can't be written, not that a photo is bad. They
+# stop the run with a message instead of marking every later photo failed.
+_FATAL_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EROFS}
+
+
+class DiskFullError(PhotoorgError):
+    pass
+
+
+@dataclass
+class WorkItem:
+    path: str
+    size: int
+    mtime_ns: int
+    root_id: int | None = None
+    photo_id: int | None = None  # None: a file not yet in the index
+    ingest: bool = False  # read the hash and metadata (a new or changed file)
+    stages: tuple[str, ...] = ()  # image stages this photo still needs
+    content_hash: str | None = None  # as indexed, for photos already in the index
+
+
+@dataclass
+class WorkResult:
+    item: WorkItem
+    content_hash: str | None = None
+    metadata: PhotoMetadata | None = None
+    vanished: bool = False  # gone between the walk and the read
+    error: str | None = None  # the file as a whole could not be read
+    error_state: str | None = None  # PHOTO_FAILED or PHOTO_UNREADABLE
+    known_content: bool = False  # the hash is already in the index: no decode was done
+    prepared: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    stage_errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def needs_inference(self) -> bool:
+        return bool(self.prepared)
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def _fatal_if_disk_full(exc: OSError, what: str) -> None:
+    if exc.errno in _FATAL_ERRNOS:
+        raise DiskFullError(
+            f"Can't write {what}: {exc.strerror}. Free some space on that disk and run the "
+            "command again; everything finished so far is saved."
+        ) from exc
+
+
+def process(
+    item: WorkItem,
+    stages: Mapping[str, ImageStage],
+    known_hashes: Collection[str] = (),
+) -> WorkResult:
+    """Do the CPU work for one file. Never raises for a bad file; raises
+    :class:`DiskFullError` when the library's disk can't take more."""
+    result = WorkResult(item)
+    try:
+        data = _read(item.path)
+    except FileNotFoundError:
+        result.vanished = True
+        return result
+    except PermissionError:
+        result.error, result.error_state = "permission denied", PHOTO_UNREADABLE
+        return result
+    except IsADirectoryError:
+        result.vanished = True
+        return result
+    except OSError as exc:  # I/O error, a drive that went away mid-read
+        result.error, result.error_state = (
+            f"could not read the file ({exc.strerror or exc})",
+            PHOTO_UNREADABLE,
+        )
+        return result
+
+    if not data:
+        result.error, result.error_state = "empty file (0 bytes)", PHOTO_FAILED
+        return result
+
+    try:
+        image = open_image(data)
+        if item.ingest:
+            result.content_hash = hashlib.sha256(data).hexdigest()
+            result.metadata = read_metadata(image)
+            if result.content_hash in known_hashes:
+                # A move or a copy of a photo already analysed: the writer
+                # decides which, and reuses results instead of decoding again.
+                result.known_content = True
+                return result
+        wanted = [stages[name] for name in item.stages if name in stages]
+        if not wanted:
+            return result
+        decoded = decode(image, max(stage.min_side for stage in wanted))
+    except ImageReadError as exc:
+        if item.ingest:
+            result.error, result.error_state = str(exc), PHOTO_FAILED
+        else:
+            result.stage_errors = {name: str(exc) for name in item.stages}
+        return result
+    finally:
+        del data
+
+    for stage in wanted:
+        try:
+            prepared = stage.prepare(decoded, result.content_hash or item.content_hash)
+        except OSError as exc:
+            _fatal_if_disk_full(exc, f"the {stage.name} of {item.path}")
+            result.stage_errors[stage.name] = f"{type(exc).__name__}: {exc}"
+            continue
+        except Exception as exc:
+            result.stage_errors[stage.name] = f"{type(exc).__name__}: {exc}"
+            continue
+        if stage.uses_inference:
+            result.prepared[stage.name] = prepared
+        else:
+            result.outputs[stage.name] = prepared
+    return result

@@ -1,0 +1,1 @@
+"""Finding image files, reading what they say about themselves, thumbnails."""

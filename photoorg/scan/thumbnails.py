@@ -1,0 +1,47 @@
+"""A disk cache of thumbnails keyed by content hash.
+
+Keyed by content, not path: a moved or renamed photo keeps its thumbnail and
+two copies share one. Files are written to a temporary name and renamed, so a
+crash never leaves a half-written thumbnail behind.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from PIL import Image
+
+THUMBNAIL_SIZE = 320  # longest side, px; the grid shows up to 256 px
+THUMBNAIL_QUALITY = 82
+
+
+class ThumbnailCache:
+    def __init__(self, root: Path, size: int = THUMBNAIL_SIZE) -> None:
+        self.root = Path(root)
+        self.size = size
+
+    def path_for(self, content_hash: str) -> Path:
+        return self.root / content_hash[:2] / f"{content_hash}.jpg"
+
+    def has(self, content_hash: str) -> bool:
+        return self.path_for(content_hash).is_file()
+
+    def make(self, image: Image.Image) -> Image.Image:
+        thumb = image.copy()
+        thumb.thumbnail((self.size, self.size), Image.Resampling.LANCZOS, reducing_gap=2.0)
+        return thumb
+
+    def write(self, content_hash: str, image: Image.Image) -> Path:
+        """Save a thumbnail of an upright RGB image. Raises OSError (disk full)."""
+        target = self.path_for(content_hash)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            self.make(image).save(temp, "JPEG", quality=THUMBNAIL_QUALITY, optimize=False)
+            os.replace(temp, target)
+        finally:
+            if temp.exists():
+                temp.unlink(missing_ok=True)
+        return target

@@ -1,0 +1,1 @@
+"""Search: query parsing, filters, the in-memory vector index and ranking."""

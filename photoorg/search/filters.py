@@ -1,0 +1,112 @@
+"""Filters that narrow a search or a browse: folder, dates, camera, and the
+user's own marks. Features added later (tags, people) add their own clauses
+through :data:`EXTRA_CLAUSES`, so this module never needs to know them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.sql import Select
+
+from photoorg.roots import normalise, prefix_range
+from photoorg.store.schema import PHOTO_OK, AlbumPhoto, Photo
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    folder: str | None = None
+    date_from: date | None = None  # inclusive
+    date_to: date | None = None  # inclusive
+    camera: str | None = None  # matched against make and model, case-insensitive
+    album_id: int | None = None
+    favorites_only: bool = False
+    min_rating: int = 0
+    tags: tuple[str, ...] = ()  # all must be present
+    excluded_tags: tuple[str, ...] = ()
+    people: tuple[str, ...] = ()  # all must be in the photo (names or ids)
+    extra: dict = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def active(self) -> bool:
+        return any(
+            (
+                self.folder,
+                self.date_from,
+                self.date_to,
+                self.camera,
+                self.album_id is not None,
+                self.favorites_only,
+                self.min_rating,
+                self.tags,
+                self.excluded_tags,
+                self.people,
+            )
+        )
+
+    def merged(self, other: SearchFilters) -> SearchFilters:
+        """These filters with ``other``'s set fields on top (query text over flags)."""
+        changes = {}
+        for name in ("folder", "date_from", "date_to", "camera", "album_id"):
+            value = getattr(other, name)
+            if value is not None:
+                changes[name] = value
+        if other.favorites_only:
+            changes["favorites_only"] = True
+        if other.min_rating:
+            changes["min_rating"] = other.min_rating
+        for name in ("tags", "excluded_tags", "people"):
+            changes[name] = tuple(dict.fromkeys(getattr(self, name) + getattr(other, name)))
+        return replace(self, **changes)
+
+
+# Clauses contributed by later features: each takes the filters and returns a
+# SQL condition on Photo (or None when it has nothing to say).
+EXTRA_CLAUSES: list[Callable[[SearchFilters], ColumnElement | None]] = []
+
+
+def visible_photos() -> ColumnElement:
+    """Photos a user can see: readable and where the index says they are."""
+    return and_(Photo.state == PHOTO_OK, Photo.missing_since.is_(None))
+
+
+def filter_clauses(filters: SearchFilters) -> list[ColumnElement]:
+    clauses: list[ColumnElement] = []
+    if filters.folder:
+        low, high = prefix_range(normalise(filters.folder))
+        clauses.append(and_(Photo.path >= low, Photo.path < high))
+    if filters.date_from:
+        clauses.append(Photo.date >= datetime.combine(filters.date_from, time.min))
+    if filters.date_to:
+        clauses.append(Photo.date < datetime.combine(filters.date_to + timedelta(days=1), time.min))
+    if filters.camera:
+        needle = f"%{filters.camera.lower()}%"
+        clauses.append(
+            or_(
+                func.lower(Photo.camera_model).like(needle),
+                func.lower(Photo.camera_make).like(needle),
+                func.lower(
+                    func.coalesce(Photo.camera_make, "") + " " + func.coalesce(Photo.camera_model, "")
+                ).like(needle),
+            )
+        )
+    if filters.album_id is not None:
+        clauses.append(
+            Photo.id.in_(select(AlbumPhoto.photo_id).where(AlbumPhoto.album_id == filters.album_id))
+        )
+    if filters.favorites_only:
+        clauses.append(Photo.favorite.is_(True))
+    if filters.min_rating:
+        clauses.append(Photo.rating >= filters.min_rating)
+    for extra in EXTRA_CLAUSES:
+        clause = extra(filters)
+        if clause is not None:
+            clauses.append(clause)
+    return clauses
+
+
+def filtered_photo_ids(filters: SearchFilters) -> Select:
+    return select(Photo.id).where(visible_photos(), *filter_clauses(filters)).order_by(Photo.id)

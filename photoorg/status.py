@@ -1,0 +1,156 @@
+"""The state of a library: roots, counts per stage, the model, and what failed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import and_, func, select
+
+from photoorg.library import Library
+from photoorg.roots import list_roots
+from photoorg.store.schema import (
+    PHOTO_FAILED,
+    PHOTO_OK,
+    PHOTO_UNREADABLE,
+    STAGE_DONE,
+    STAGE_FAILED,
+    Photo,
+    PhotoStage,
+    ScanError,
+)
+
+# name -> function giving the stage's current version without loading models.
+# Later features register their stages here.
+STAGE_VERSIONS: dict[str, Callable[[Library], str]] = {
+    "thumbnail": lambda lib: f"jpeg-{lib.thumbnails.size}",
+    "clip": lambda lib: lib.model_choice().key,
+}
+
+FAILED_LIST_LIMIT = 1000
+
+
+def model_status(library: Library) -> dict:
+    from photoorg.ml.weights import find_cached_weights, hf_cache_dir
+
+    choice = library.model_choice()
+    library._register_configs()
+    if choice.weights_file:
+        from pathlib import Path
+
+        available = Path(choice.weights_file).is_file()
+        location = choice.weights_file
+    else:
+        try:
+            cached = find_cached_weights(choice.arch, choice.pretrained)
+        except Exception:
+            cached = None
+        available = cached is not None
+        location = str(cached) if cached else None
+    return {
+        "key": choice.key,
+        "arch": choice.arch,
+        "pretrained": choice.pretrained,
+        "weights_file": choice.weights_file,
+        "weights_sha256": choice.weights_sha256,
+        "weights_available": available,
+        "weights_location": location,
+        "cache_dir": str(hf_cache_dir()),
+    }
+
+
+def stage_counts(library: Library, visible_total: int, waiting: dict[str, str]) -> dict[str, dict]:
+    result: dict[str, dict] = {}
+    with library.db.session() as s:
+        for name, version_of in STAGE_VERSIONS.items():
+            version = version_of(library)
+            rows = dict(
+                s.execute(
+                    select(PhotoStage.state, func.count())
+                    .join(Photo, Photo.id == PhotoStage.photo_id)
+                    .where(
+                        PhotoStage.stage == name,
+                        PhotoStage.version == version,
+                        Photo.state == PHOTO_OK,
+                        Photo.missing_since.is_(None),
+                    )
+                    .group_by(PhotoStage.state)
+                ).all()
+            )
+            done, failed = rows.get(STAGE_DONE, 0), rows.get(STAGE_FAILED, 0)
+            entry = {
+                "version": version,
+                "done": done,
+                "failed": failed,
+                "pending": max(0, visible_total - done - failed),
+                "state": "ready",
+            }
+            if name in waiting:
+                entry["state"] = "waiting for weights"
+                entry["message"] = waiting[name]
+            result[name] = entry
+    return result
+
+
+def failures(library: Library, limit: int = FAILED_LIST_LIMIT) -> list[dict]:
+    items: list[dict] = []
+    with library.db.session() as s:
+        for path, state, error in s.execute(
+            select(Photo.path, Photo.state, Photo.error)
+            .where(Photo.state.in_([PHOTO_FAILED, PHOTO_UNREADABLE]), Photo.missing_since.is_(None))
+            .order_by(Photo.path)
+            .limit(limit)
+        ):
+            items.append({"path": path, "reason": error or state, "kind": state})
+        for path, reason in s.execute(
+            select(ScanError.path, ScanError.reason).order_by(ScanError.path).limit(limit)
+        ):
+            items.append({"path": path, "reason": reason, "kind": "folder"})
+        for path, stage, error in s.execute(
+            select(Photo.path, PhotoStage.stage, PhotoStage.error)
+            .join(PhotoStage, and_(PhotoStage.photo_id == Photo.id, PhotoStage.state == STAGE_FAILED))
+            .where(Photo.missing_since.is_(None))
+            .order_by(Photo.path)
+            .limit(limit)
+        ):
+            items.append({"path": path, "reason": f"{stage}: {error}", "kind": "stage"})
+    return items[:limit]
+
+
+def library_status(library: Library) -> dict:
+    with library.db.session() as s:
+        by_state = dict(
+            s.execute(
+                select(Photo.state, func.count()).where(Photo.missing_since.is_(None)).group_by(Photo.state)
+            ).all()
+        )
+        missing = s.scalar(select(func.count()).where(Photo.missing_since.is_not(None))) or 0
+    visible = by_state.get(PHOTO_OK, 0)
+    model = model_status(library)
+    waiting = {}
+    if not model["weights_available"]:
+        waiting["clip"] = (
+            f"waiting for the weights of {model['key']}: not in {model['cache_dir']}. Run `photoorg index` "
+            "online to download them, or pass --weights FILE."
+        )
+    return {
+        "library": str(library.paths.root),
+        "roots": [
+            {
+                "path": r.path,
+                "online": r.online,
+                "photos": r.photos,
+                "missing": r.missing,
+                "last_scan": r.last_scan_at.isoformat(timespec="seconds") if r.last_scan_at else None,
+            }
+            for r in list_roots(library.db)
+        ],
+        "counts": {
+            "photos": visible,
+            "failed": by_state.get(PHOTO_FAILED, 0),
+            "unreadable": by_state.get(PHOTO_UNREADABLE, 0),
+            "missing": missing,
+        },
+        "stages": stage_counts(library, visible, waiting),
+        "model": model,
+        "failed": failures(library),
+    }

@@ -1,0 +1,216 @@
+"""The schema's linear migration chain.
+
+The version lives in ``PRAGMA user_version``. A new database runs the whole
+chain from 0, so the chain is the one definition of the schema (``schema.py``
+mirrors it; a test checks they agree). Before an existing database is migrated
+it is copied to ``backups/``. A database written by a newer photoorg is refused
+rather than guessed at.
+
+To change the schema: append a function to ``MIGRATIONS``, mirror the change in
+``schema.py``, and add a fixture of the previous version under
+``tests/fixtures/``. Never edit a migration that has shipped.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from photoorg.errors import LibraryError, NewerDatabaseError
+
+# "PhOr" as a big-endian int: marks the file as a photoorg library.
+APPLICATION_ID = 0x50684F72
+
+
+def _run(con: sqlite3.Connection, script: str) -> None:
+    # Not executescript(): it commits first, and a migration must be one transaction.
+    for statement in script.split(";"):
+        if statement.strip():
+            con.execute(statement)
+
+
+def _v1_core(con: sqlite3.Connection) -> None:
+    _run(
+        con,
+        """
+        CREATE TABLE roots (
+            id INTEGER NOT NULL PRIMARY KEY,
+            path VARCHAR NOT NULL UNIQUE,
+            added_at DATETIME NOT NULL,
+            last_scan_at DATETIME
+        );
+        CREATE TABLE photos (
+            id INTEGER NOT NULL PRIMARY KEY,
+            root_id INTEGER REFERENCES roots (id) ON DELETE SET NULL,
+            path VARCHAR NOT NULL UNIQUE,
+            folder VARCHAR NOT NULL,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            content_hash VARCHAR(64),
+            format VARCHAR(16),
+            width INTEGER,
+            height INTEGER,
+            orientation INTEGER,
+            taken_at DATETIME,
+            tz_offset_min INTEGER,
+            date DATETIME NOT NULL,
+            camera_make VARCHAR(128),
+            camera_model VARCHAR(128),
+            lens VARCHAR(256),
+            gps_lat FLOAT,
+            gps_lon FLOAT,
+            gps_alt FLOAT,
+            state VARCHAR(16) NOT NULL,
+            error TEXT,
+            missing_since DATETIME,
+            added_at DATETIME NOT NULL,
+            updated_at DATETIME NOT NULL
+        );
+        CREATE INDEX ix_photos_content_hash ON photos (content_hash);
+        CREATE INDEX ix_photos_folder ON photos (folder);
+        CREATE INDEX ix_photos_date ON photos (date);
+        CREATE INDEX ix_photos_root_id ON photos (root_id);
+        CREATE INDEX ix_photos_camera ON photos (camera_make, camera_model);
+
+        CREATE TABLE photo_stages (
+            photo_id INTEGER NOT NULL REFERENCES photos (id) ON DELETE CASCADE,
+            stage VARCHAR(32) NOT NULL,
+            version VARCHAR(200) NOT NULL,
+            state VARCHAR(16) NOT NULL,
+            error TEXT,
+            updated_at DATETIME NOT NULL,
+            PRIMARY KEY (photo_id, stage)
+        );
+        CREATE INDEX ix_photo_stages_stage ON photo_stages (stage, version, state);
+
+        CREATE TABLE models (
+            id INTEGER NOT NULL PRIMARY KEY,
+            key VARCHAR(300) NOT NULL UNIQUE,
+            arch VARCHAR(100) NOT NULL,
+            pretrained VARCHAR(100),
+            weights_sha256 VARCHAR(64),
+            dim INTEGER NOT NULL,
+            created_at DATETIME NOT NULL
+        );
+        CREATE TABLE embeddings (
+            id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+            photo_id INTEGER NOT NULL REFERENCES photos (id) ON DELETE CASCADE,
+            model_id INTEGER NOT NULL REFERENCES models (id) ON DELETE CASCADE,
+            vector BLOB NOT NULL,
+            CONSTRAINT uq_embeddings_photo_model UNIQUE (photo_id, model_id)
+        );
+        CREATE INDEX ix_embeddings_model ON embeddings (model_id, id);
+
+        CREATE TABLE settings (
+            key VARCHAR(100) NOT NULL PRIMARY KEY,
+            value TEXT
+        );
+        CREATE TABLE counters (
+            name VARCHAR(50) NOT NULL PRIMARY KEY,
+            value INTEGER NOT NULL
+        );
+        CREATE TABLE scan_errors (
+            id INTEGER NOT NULL PRIMARY KEY,
+            root_id INTEGER NOT NULL REFERENCES roots (id) ON DELETE CASCADE,
+            path VARCHAR NOT NULL,
+            reason TEXT NOT NULL,
+            at DATETIME NOT NULL
+        );
+        """,
+    )
+
+
+def _v2_organise(con: sqlite3.Connection) -> None:
+    """Ratings, favourites and albums (the desktop GUI)."""
+    _run(
+        con,
+        """
+        ALTER TABLE photos ADD COLUMN rating INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE photos ADD COLUMN favorite BOOLEAN NOT NULL DEFAULT 0;
+        CREATE TABLE albums (
+            id INTEGER NOT NULL PRIMARY KEY,
+            name VARCHAR(200) NOT NULL UNIQUE,
+            created_at DATETIME NOT NULL
+        );
+        CREATE TABLE album_photos (
+            album_id INTEGER NOT NULL REFERENCES albums (id) ON DELETE CASCADE,
+            photo_id INTEGER NOT NULL REFERENCES photos (id) ON DELETE CASCADE,
+            added_at DATETIME NOT NULL,
+            PRIMARY KEY (album_id, photo_id)
+        );
+        CREATE INDEX ix_album_photos_photo ON album_photos (photo_id);
+        """,
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _v1_core,
+    _v2_organise,
+]
+LATEST_VERSION = len(MIGRATIONS)
+
+
+def schema_version(con: sqlite3.Connection) -> int:
+    return con.execute("PRAGMA user_version").fetchone()[0]
+
+
+def _backup(con: sqlite3.Connection, db_path: Path, backups_dir: Path, version: int) -> Path:
+    backups_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = backups_dir / f"{db_path.stem}-v{version}-{stamp}.db"
+    dest = sqlite3.connect(target)
+    try:
+        con.backup(dest)  # consistent even while WAL holds uncheckpointed pages
+    finally:
+        dest.close()
+    return target
+
+
+def migrate(db_path: Path, backups_dir: Path, *, target: int = LATEST_VERSION) -> int:
+    """Bring the database at ``db_path`` to ``target``; returns the version found.
+
+    Raises :class:`NewerDatabaseError` for a database from a newer photoorg and
+    :class:`LibraryError` for a file that is not a photoorg library.
+    """
+    try:
+        con = sqlite3.connect(db_path, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise LibraryError(f"Can't open the library database {db_path}: {exc}") from exc
+    try:
+        try:
+            found = schema_version(con)
+            app_id = con.execute("PRAGMA application_id").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise LibraryError(
+                f"{db_path} is not a readable photoorg library ({exc}). "
+                "If it was damaged, restore a copy from the backups folder next to it."
+            ) from exc
+        has_tables = con.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+        if has_tables and app_id != APPLICATION_ID:
+            raise LibraryError(f"{db_path} is an SQLite file but not a photoorg library.")
+        if found > LATEST_VERSION:
+            raise NewerDatabaseError(
+                f"The library at {db_path.parent} was written by a newer version of photoorg "
+                f"(schema version {found}; this version knows up to {LATEST_VERSION}). "
+                "Update photoorg to open it. The library was not changed."
+            )
+        if found >= target:
+            return found
+        if found > 0:
+            _backup(con, db_path, backups_dir, found)
+        con.execute("PRAGMA foreign_keys=OFF")  # migrations may rebuild tables
+        for version in range(found + 1, target + 1):
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                MIGRATIONS[version - 1](con)
+                con.execute(f"PRAGMA user_version = {version}")
+                con.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return found
+    finally:
+        con.close()
