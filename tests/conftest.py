@@ -16,7 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["PHOTOORG_OFFLINE"] = "1"
 
-from tests.helpers import TINY_ARCH, build_tiny_checkpoint, install_tiny_config, make_photo  # noqa: E402
+from tests.helpers import TINY_ARCH, build_tiny_checkpoint, install_tiny_config, make_photo
 
 
 @pytest.fixture(autouse=True)
@@ -34,7 +34,9 @@ def _no_leftover_threads():
     deadline = time.monotonic() + 5
     while True:
         extra = [
-            t for t in threading.enumerate() if t.ident not in before and t.is_alive() and t.name.startswith("photoorg")
+            t
+            for t in threading.enumerate()
+            if t.ident not in before and t.is_alive() and t.name.startswith("photoorg")
         ]
         if not extra or time.monotonic() > deadline:
             break

@@ -23,6 +23,7 @@ def shared_data(*parts: str) -> Path:
         pytest.skip(f"shared sample data not present at {path}")
     return path
 
+
 # A complete open_clip architecture, small enough to build and run in
 # milliseconds. It goes through the same loading path as a real model.
 TINY_CONFIG = {
@@ -116,9 +117,14 @@ def make_photo(
     for i in range(pattern % 7 + 1):
         x = (pattern * 37 + i * 53) % max(1, size[0] - 10)
         image.paste((255 - color[0], 255 - color[1], 255 - color[2]), (x, 0, x + 6, size[1]))
-    fmt = fmt or {".png": "PNG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF", ".bmp": "BMP", ".gif": "GIF"}.get(
-        path.suffix.lower(), "JPEG"
-    )
+    fmt = fmt or {
+        ".png": "PNG",
+        ".webp": "WEBP",
+        ".tif": "TIFF",
+        ".tiff": "TIFF",
+        ".bmp": "BMP",
+        ".gif": "GIF",
+    }.get(path.suffix.lower(), "JPEG")
     kwargs = {}
     if exif and fmt in ("JPEG", "PNG", "WEBP", "TIFF"):
         kwargs["exif"] = exif_bytes(**exif)

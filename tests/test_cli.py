@@ -34,7 +34,15 @@ def cli_json(capsys, *args):
 @pytest.fixture
 def indexed(capsys, library_dir, photo_folder, tiny_weights):
     summary = cli_json(
-        capsys, "index", photo_folder, "--library", library_dir, "--model", TINY_ARCH, "--weights", tiny_weights
+        capsys,
+        "index",
+        photo_folder,
+        "--library",
+        library_dir,
+        "--model",
+        TINY_ARCH,
+        "--weights",
+        tiny_weights,
     )
     return summary
 
@@ -73,7 +81,9 @@ def test_search_uses_the_remembered_model_and_ranks_by_cosine(capsys, indexed, l
 def test_search_filters(capsys, indexed, library_dir, photo_folder):
     hits = cli_json(capsys, "search", "photo", "--library", library_dir, "--camera", "canon")
     assert {os.path.basename(h["path"]) for h in hits} == {"beach.jpg", "sunset.jpg"}
-    hits = cli_json(capsys, "search", "photo", "--library", library_dir, "--after", "2020", "--before", "2021-12")
+    hits = cli_json(
+        capsys, "search", "photo", "--library", library_dir, "--after", "2020", "--before", "2021-12"
+    )
     assert {os.path.basename(h["path"]) for h in hits} == {"sunset.jpg"}
     hits = cli_json(capsys, "search", "photo", "--library", library_dir, "--folder", photo_folder / "2019")
     assert {os.path.basename(h["path"]) for h in hits} == {"beach.jpg", "forest.jpg"}
@@ -97,8 +107,18 @@ def test_similar_finds_the_copy_first(capsys, indexed, library_dir, photo_folder
 
 def test_show_json_has_the_documented_keys(capsys, indexed, library_dir, photo_folder):
     info = cli_json(capsys, "show", photo_folder / "2019" / "beach.jpg", "--library", library_dir)
-    for key in ("path", "width", "height", "taken_at", "camera_make", "camera_model", "lens", "gps",
-                "orientation", "format"):
+    for key in (
+        "path",
+        "width",
+        "height",
+        "taken_at",
+        "camera_make",
+        "camera_model",
+        "lens",
+        "gps",
+        "orientation",
+        "format",
+    ):
         assert key in info
     assert info["taken_at"] == "2019-07-14T16:30:05"
     assert info["gps"]["lat"] == pytest.approx(43.4674, abs=1e-3)
@@ -120,7 +140,11 @@ def test_status_json(capsys, indexed, library_dir, photo_folder):
     assert status["roots"][0]["path"] == str(photo_folder)
     assert status["counts"]["photos"] == 5
     assert status["stages"]["clip"] == {
-        "version": status["model"]["key"], "done": 5, "failed": 0, "pending": 0, "state": "ready"
+        "version": status["model"]["key"],
+        "done": 5,
+        "failed": 0,
+        "pending": 0,
+        "state": "ready",
     }
     assert status["model"]["arch"] == TINY_ARCH and status["model"]["weights_available"]
     assert status["failed"] == [
@@ -179,8 +203,22 @@ def test_killed_run_resumes_where_it_stopped(library_dir, tmp_path, tiny_weights
     for i in range(total):
         make_photo(folder / f"p{i:03d}.jpg", size=(1200, 900), pattern=i, color=(i % 255, 90, 200))
     command = [
-        sys.executable, "-m", "photoorg", "index", str(folder), "--library", str(library_dir),
-        "--model", TINY_ARCH, "--weights", str(tiny_weights), "--workers", "1", "--threads", "1", "--json",
+        sys.executable,
+        "-m",
+        "photoorg",
+        "index",
+        str(folder),
+        "--library",
+        str(library_dir),
+        "--model",
+        TINY_ARCH,
+        "--weights",
+        str(tiny_weights),
+        "--workers",
+        "1",
+        "--threads",
+        "1",
+        "--json",
     ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120

@@ -225,7 +225,7 @@ def test_changed_content_is_analysed_again_and_keeps_user_marks(tiny_model, phot
 
 
 def test_without_weights_clip_waits_and_the_rest_finishes(library, photo_folder, tiny_weights):
-    summary, events = run_index(library, photo_folder)
+    summary, _ = run_index(library, photo_folder)
     assert summary.indexed == 5
     assert summary.stages["thumbnail"]["done"] == 5
     assert "clip" in summary.waiting

@@ -10,8 +10,7 @@ from PIL import Image
 
 from photoorg.scan.imageio import decode, open_image
 from photoorg.scan.metadata import camera_label, parse_exif_datetime, parse_offset_minutes, read_metadata
-from tests.helpers import shared_data
-from tests.helpers import make_photo
+from tests.helpers import make_photo, shared_data
 
 
 def _meta(path):
@@ -93,7 +92,8 @@ def test_xmp_date_is_used_when_exif_has_none(tmp_path):
     path = tmp_path / "x.jpg"
     xmp = (
         b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-        b'<rdf:Description xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:CreateDate="2016-03-04T05:06:07+01:00"/>'
+        b'<rdf:Description xmlns:xmp="http://ns.adobe.com/xap/1.0/" '
+        b'xmp:CreateDate="2016-03-04T05:06:07+01:00"/>'
         b"</rdf:RDF></x:xmpmeta>"
     )
     Image.new("RGB", (10, 10)).save(path, "JPEG", xmp=xmp)

@@ -32,7 +32,10 @@ def _schema(con: sqlite3.Connection) -> dict:
             return "REAL"
         return "NUMERIC"
 
-    tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
+    tables = [
+        r[0]
+        for r in con.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")
+    ]
     schema = {}
     for table in sorted(tables):
         columns = {
