@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from photoorg.config import LibraryPaths, default_library_dir
-from photoorg.errors import LibraryError, ModelUnavailableError
+from photoorg.errors import LibraryError
 from photoorg.ml.registry import ModelChoice
-from photoorg.pipeline.stages import ImageStage
+from photoorg.pipeline.stages import ImageStage, StageSpec
 from photoorg.progress import CancelToken
 from photoorg.scan.thumbnails import ThumbnailCache
 from photoorg.store.db import Database
@@ -106,27 +106,36 @@ class Library:
 
     # -- indexing ----------------------------------------------------------------------
 
+    def stage_specs(self, options: MlOptions | None = None, *, progress=None, cancel=None) -> list[StageSpec]:
+        """Every image stage of the pipeline, unloaded."""
+        from photoorg.pipeline.thumbnail_stage import ThumbnailStage
+
+        thumbnails = ThumbnailStage(self.thumbnails)
+
+        def load_clip():
+            from photoorg.pipeline.clip_stage import ClipStage, ensure_model_row
+
+            encoder = self.clip_encoder(options, progress=progress, cancel=cancel)
+            with self.db.transaction() as s:
+                model_id = ensure_model_row(s, encoder.choice, encoder.dim)
+            return ClipStage(encoder, model_id)
+
+        return [
+            StageSpec(thumbnails.name, thumbnails.version, lambda: thumbnails),
+            StageSpec("clip", self.select_model().key, load_clip),
+        ]
+
     def build_stages(
         self, options: MlOptions | None = None, *, progress=None, cancel=None
     ) -> list[ImageStage]:
-        """Every image stage, ready or waiting (a waiting stage says why)."""
-        from photoorg.pipeline.clip_stage import ClipStage, WaitingStage, ensure_model_row
-        from photoorg.pipeline.thumbnail_stage import ThumbnailStage
+        """Every image stage, loaded now: ready, or waiting with the reason."""
+        from photoorg.pipeline.indexer import load_stage
 
-        stages: list[ImageStage] = [ThumbnailStage(self.thumbnails)]
-        try:
-            encoder = self.clip_encoder(options, progress=progress, cancel=cancel)
-        except ModelUnavailableError as exc:
-            stages.append(WaitingStage("clip", self.model_choice().key, str(exc)))
-        else:
-            with self.db.transaction() as s:
-                model_id = ensure_model_row(s, encoder.choice, encoder.dim)
-            stages.append(ClipStage(encoder, model_id))
-        return stages
+        return [load_stage(spec) for spec in self.stage_specs(options, progress=progress, cancel=cancel)]
 
     def indexer(
         self,
-        stages: Sequence[ImageStage],
+        stages: Sequence[ImageStage | StageSpec],
         *,
         token: CancelToken | None = None,
         decode_workers: int | None = None,

@@ -110,7 +110,7 @@ def cmd_index(args) -> int:
         if choice.key != before and (args.model or args.weights):
             say(f"Model is now {choice.label}; photos will be analysed again with it.")
         token = CancelToken()
-        stages = library.build_stages(
+        stages = library.stage_specs(
             ml_options(library, args), progress=_download_printer(printer), cancel=token
         )
         indexer = library.indexer(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from photoorg.ml.clip import ClipEncoder
 from photoorg.ml.registry import ModelChoice
-from photoorg.pipeline.stages import ImageStage, Readiness
+from photoorg.pipeline.stages import ImageStage
 from photoorg.store.db import bump_generation
 from photoorg.store.schema import Embedding, Model
 
@@ -81,28 +81,3 @@ class ClipStage(ImageStage):
         session.execute(
             delete(Embedding).where(Embedding.photo_id == photo_id, Embedding.model_id == self.model_id)
         )
-
-
-class WaitingStage(ImageStage):
-    """Stands in for a stage that can't run now (no weights): it is reported as
-    waiting and its photos stay pending for the next run."""
-
-    uses_inference = False
-
-    def __init__(self, name: str, version: str, message: str) -> None:
-        self.name = name
-        self._version = version
-        self._message = message
-
-    @property
-    def version(self) -> str:
-        return self._version
-
-    def readiness(self) -> Readiness:
-        return Readiness(False, self._message)
-
-    def prepare(self, image, content_hash):  # pragma: no cover - never scheduled
-        raise RuntimeError("a waiting stage is never run")
-
-    def save(self, session, photo_id, result):  # pragma: no cover - never scheduled
-        raise RuntimeError("a waiting stage is never run")

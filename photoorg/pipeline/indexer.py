@@ -15,14 +15,28 @@ from functools import partial
 import filelock
 from sqlalchemy import and_, delete, exists, not_, select
 
-from photoorg.errors import PhotoorgError
+from photoorg.errors import ModelUnavailableError, PhotoorgError
 from photoorg.pipeline.reconcile import ResultWriter, RootPlan, known_hashes, mark_missing, scan_root
 from photoorg.pipeline.runner import PipelineRunner
-from photoorg.pipeline.stages import ImageStage
+from photoorg.pipeline.stages import ImageStage, StageSpec, WaitingStage
 from photoorg.pipeline.work import WorkItem, process
 from photoorg.progress import CancelToken, Progress, RateMeter
 from photoorg.store.db import Database
 from photoorg.store.schema import PHOTO_OK, STAGE_FAILED, Photo, PhotoStage, Root
+
+
+def load_stage(spec: StageSpec) -> ImageStage:
+    """Load a stage, or stand in a waiting one that says why it can't run."""
+    try:
+        return spec.load()
+    except ModelUnavailableError as exc:
+        return WaitingStage(spec.name, spec.version, str(exc))
+
+
+def as_spec(stage: ImageStage | StageSpec) -> StageSpec:
+    if isinstance(stage, StageSpec):
+        return stage
+    return StageSpec(stage.name, stage.version, lambda: stage)
 
 
 @dataclass
@@ -48,7 +62,7 @@ class Indexer:
     def __init__(
         self,
         db: Database,
-        stages: Sequence[ImageStage],
+        stages: Sequence[ImageStage | StageSpec],
         *,
         lock_path,
         exclude: frozenset[str] = frozenset(),
@@ -58,7 +72,7 @@ class Indexer:
         after_stages: Sequence[Callable[[CancelToken], Iterator[Progress]]] = (),
     ) -> None:
         self.db = db
-        self.all_stages = list(stages)
+        self.specs = [as_spec(stage) for stage in stages]
         self.lock_path = lock_path
         self.exclude = exclude
         self.token = token or CancelToken()
@@ -113,17 +127,23 @@ class Indexer:
         online_roots = [p.root_id for p in plans if p.online]
         self.summary.unchanged = sum(p.unchanged for p in plans)
 
-        ready = [s for s in self.all_stages if s.readiness().ready]
-        for stage in self.all_stages:
+        ingest = [item for plan in plans for item in plan.items]
+        if self.retry_failed:
+            self._forget_stage_failures(self.specs)
+        stages: list[ImageStage] = []
+        if ingest or self._has_pending(self.specs, online_roots):
+            # Models load only when there is work for them: a rescan that finds
+            # nothing new finishes without touching torch.
+            yield Progress("load", 0, None, message="Loading models")
+            stages = [load_stage(spec) for spec in self.specs]
+        ready = [s for s in stages if s.readiness().ready]
+        for stage in stages:
             state = stage.readiness()
             if not state.ready:
                 self.summary.waiting[stage.name] = state.message
                 yield Progress(stage.name, 0, None, message=state.message, level="warning")
 
-        if self.retry_failed:
-            self._forget_stage_failures(ready)
-        writer = ResultWriter(self.db, ready, self.all_stages)
-        ingest = [item for plan in plans for item in plan.items]
+        writer = ResultWriter(self.db, ready, stages)
         for stage_name in [s.name for s in ready]:
             self.summary.stages[stage_name] = {"done": 0, "failed": 0}
         try:
@@ -193,12 +213,37 @@ class Indexer:
                 progress = Progress("index", done, total, message="Paused")
             yield progress
 
-    def _forget_stage_failures(self, ready: list[ImageStage]) -> None:
+    def _forget_stage_failures(self, specs: list[StageSpec]) -> None:
         with self.db.transaction() as s:
-            for stage in ready:
+            for spec in specs:
                 s.execute(
-                    delete(PhotoStage).where(PhotoStage.stage == stage.name, PhotoStage.state == STAGE_FAILED)
+                    delete(PhotoStage).where(PhotoStage.stage == spec.name, PhotoStage.state == STAGE_FAILED)
                 )
+
+    @staticmethod
+    def _pending_query(stage_name: str, version: str, online_roots: list[int]):
+        processed = exists().where(
+            and_(
+                PhotoStage.photo_id == Photo.id,
+                PhotoStage.stage == stage_name,
+                PhotoStage.version == version,
+            )
+        )
+        return select(Photo.id).where(
+            Photo.state == PHOTO_OK,
+            Photo.missing_since.is_(None),
+            Photo.root_id.in_(online_roots),
+            not_(processed),
+        )
+
+    def _has_pending(self, specs: list[StageSpec], online_roots: list[int]) -> bool:
+        if not online_roots:
+            return False
+        with self.db.session() as s:
+            return any(
+                s.scalar(self._pending_query(spec.name, spec.version, online_roots).limit(1)) is not None
+                for spec in specs
+            )
 
     def _pending(self, ready: list[ImageStage], online_roots: list[int]) -> list[WorkItem]:
         """Photos of online roots that some ready stage has not processed."""
@@ -207,20 +252,7 @@ class Indexer:
         needs: dict[int, list[str]] = {}
         with self.db.session() as s:
             for stage in ready:
-                done_or_failed = exists().where(
-                    and_(
-                        PhotoStage.photo_id == Photo.id,
-                        PhotoStage.stage == stage.name,
-                        PhotoStage.version == stage.version,
-                    )
-                )
-                query = select(Photo.id).where(
-                    Photo.state == PHOTO_OK,
-                    Photo.missing_since.is_(None),
-                    Photo.root_id.in_(online_roots),
-                    not_(done_or_failed),
-                )
-                for photo_id in s.scalars(query):
+                for photo_id in s.scalars(self._pending_query(stage.name, stage.version, online_roots)):
                     needs.setdefault(photo_id, []).append(stage.name)
             if not needs:
                 return []

@@ -17,6 +17,7 @@ model re-runs just that stage; a stage added later finds every photo pending.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +28,16 @@ from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
 from photoorg.store.schema import STAGE_DONE, STAGE_FAILED, PhotoStage
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """A stage before it is loaded: its name and version are cheap to know, so
+    an indexing run with nothing to do never loads a model."""
+
+    name: str
+    version: str
+    load: Callable[[], ImageStage]
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,31 @@ class ImageStage(ABC):
 
     def forget(self, session: Session, photo_id: int) -> None:
         """Drop stored results of a photo whose content changed."""
+
+
+class WaitingStage(ImageStage):
+    """Stands in for a stage that can't run now (no weights): it is reported as
+    waiting and its photos stay pending for the next run."""
+
+    uses_inference = False
+
+    def __init__(self, name: str, version: str, message: str) -> None:
+        self.name = name
+        self._version = version
+        self._message = message
+
+    @property
+    def version(self) -> str:
+        return self._version
+
+    def readiness(self) -> Readiness:
+        return Readiness(False, self._message)
+
+    def prepare(self, image, content_hash):  # pragma: no cover - never scheduled
+        raise RuntimeError("a waiting stage is never run")
+
+    def save(self, session, photo_id, result):  # pragma: no cover - never scheduled
+        raise RuntimeError("a waiting stage is never run")
 
 
 def mark_stage(
