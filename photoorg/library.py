@@ -60,10 +60,11 @@ class Library:
 
     def ml_options(self, **overrides) -> MlOptions:
         """Stored settings, with any non-None override on top (CLI flags)."""
+        stored = self.db.get_settings(DEVICE_SETTING, THREADS_SETTING, OFFLINE_SETTING)
         options = MlOptions(
-            device=self.db.get_setting(DEVICE_SETTING),
-            threads=self.db.get_setting(THREADS_SETTING),
-            offline=bool(self.db.get_setting(OFFLINE_SETTING, False)) or _env_offline(),
+            device=stored.get(DEVICE_SETTING),
+            threads=stored.get(THREADS_SETTING),
+            offline=bool(stored.get(OFFLINE_SETTING, False)) or _env_offline(),
         )
         for key, value in {**self.ml_overrides, **overrides}.items():
             if value is not None:
@@ -83,7 +84,9 @@ class Library:
         return current_choice(self.db)
 
     def select_model(self, spec: str | None = None, weights: str | None = None) -> ModelChoice:
-        self._register_configs()
+        """Apply a model choice (or re-check the stored one's weights file)."""
+        if spec or weights:
+            self._register_configs()
         from photoorg.ml.selection import select_model
 
         return select_model(self.db, spec, weights)
@@ -96,7 +99,7 @@ class Library:
         self._register_configs()
         options = options or self.ml_options()
         return get_encoder(
-            self.select_model(),
+            self.model_choice(),
             device=options.device,
             threads=options.threads,
             allow_download=not options.offline,

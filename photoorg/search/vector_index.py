@@ -40,12 +40,13 @@ class VectorIndex:
 
     def refresh(self) -> None:
         with self._lock:
-            generation = self.db.generation(EMBEDDINGS_GENERATION)
+            generations = self.db.generations(EMBEDDINGS_GENERATION, PHOTOS_GENERATION)
+            generation = generations[EMBEDDINGS_GENERATION]
             if generation != self._generation:
                 self._sync()
                 self._generation = generation
                 self._present_generation = -1
-            photos_generation = self.db.generation(PHOTOS_GENERATION)
+            photos_generation = generations[PHOTOS_GENERATION]
             if photos_generation != self._present_generation:
                 self._present_mask = self._load_present_mask()
                 self._present_generation = photos_generation

@@ -91,13 +91,22 @@ class Database:
             row = s.get(Setting, key)
             return default if row is None else row.value
 
+    def get_settings(self, *keys: str) -> dict:
+        """Several settings in one read; absent keys are left out."""
+        with self.session() as s:
+            return dict(s.execute(select(Setting.key, Setting.value).where(Setting.key.in_(keys))).all())
+
     def set_setting(self, key: str, value) -> None:
         with self.transaction() as s:
             s.merge(Setting(key=key, value=value))
 
     def generation(self, name: str) -> int:
+        return self.generations(name)[name]
+
+    def generations(self, *names: str) -> dict[str, int]:
         with self.session() as s:
-            return s.scalar(select(Counter.value).where(Counter.name == name)) or 0
+            found = dict(s.execute(select(Counter.name, Counter.value).where(Counter.name.in_(names))).all())
+        return {name: found.get(name, 0) for name in names}
 
 
 def bump_generation(session: Session, name: str) -> None:
