@@ -87,14 +87,18 @@ def eight_megapixel_jpegs(count: int) -> Path:
 
 
 def random_weights(arch: str = ARCH) -> Path:
+    """A random model of the real architecture, saved as the hub serves it
+    (open_clip_model.safetensors)."""
     import open_clip
     import torch
+    from safetensors.torch import save_file
 
-    path = OUT / f"{arch}-random.pt"
+    path = OUT / f"{arch}-random.safetensors"
     if not path.exists():
         OUT.mkdir(parents=True, exist_ok=True)
         torch.manual_seed(0)
-        torch.save(open_clip.create_model(arch, pretrained=None).state_dict(), path)
+        state = open_clip.create_model(arch, pretrained=None).state_dict()
+        save_file({k: v.contiguous() for k, v in state.items()}, path)
     return path
 
 

@@ -91,9 +91,12 @@ class Library:
 
         return select_model(self.db, spec, weights)
 
-    def clip_encoder(self, options: MlOptions | None = None, *, progress=None, cancel=None):
+    def clip_encoder(
+        self, options: MlOptions | None = None, *, progress=None, cancel=None, text: bool = True
+    ):
         """The loaded CLIP encoder of the library's model; raises
-        :class:`ModelUnavailableError` with a readable reason when it can't be had."""
+        :class:`ModelUnavailableError` with a readable reason when it can't be had.
+        ``text=False`` is enough for indexing and leaves the text tower out."""
         from photoorg.ml.clip import get_encoder
 
         self._register_configs()
@@ -105,12 +108,16 @@ class Library:
             allow_download=not options.offline,
             progress=progress,
             cancel=cancel,
+            text=text,
         )
 
     # -- indexing ----------------------------------------------------------------------
 
-    def stage_specs(self, options: MlOptions | None = None, *, progress=None, cancel=None) -> list[StageSpec]:
-        """Every image stage of the pipeline, unloaded."""
+    def stage_specs(
+        self, options: MlOptions | None = None, *, progress=None, cancel=None, text_tower: bool = True
+    ) -> list[StageSpec]:
+        """Every image stage of the pipeline, unloaded. A process that will not
+        search (the index command) passes ``text_tower=False`` to save memory."""
         from photoorg.pipeline.thumbnail_stage import ThumbnailStage
 
         thumbnails = ThumbnailStage(self.thumbnails)
@@ -118,7 +125,7 @@ class Library:
         def load_clip():
             from photoorg.pipeline.clip_stage import ClipStage, ensure_model_row
 
-            encoder = self.clip_encoder(options, progress=progress, cancel=cancel)
+            encoder = self.clip_encoder(options, progress=progress, cancel=cancel, text=text_tower)
             with self.db.transaction() as s:
                 model_id = ensure_model_row(s, encoder.choice, encoder.dim)
             return ClipStage(encoder, model_id)

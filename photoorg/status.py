@@ -8,6 +8,7 @@ from sqlalchemy import and_, func, select
 
 from photoorg.library import Library
 from photoorg.roots import list_roots
+from photoorg.store.db import Database
 from photoorg.store.schema import (
     PHOTO_FAILED,
     PHOTO_OK,
@@ -91,12 +92,17 @@ def stage_counts(library: Library, visible_total: int, waiting: dict[str, str]) 
     return result
 
 
-def failures(library: Library, limit: int = FAILED_LIST_LIMIT) -> list[dict]:
+def _failed_photos():
+    return Photo.state.in_([PHOTO_FAILED, PHOTO_UNREADABLE]), Photo.missing_since.is_(None)
+
+
+def failures(db: Database, limit: int = FAILED_LIST_LIMIT) -> list[dict]:
+    """Everything that needs the user's attention, each with its reason."""
     items: list[dict] = []
-    with library.db.session() as s:
+    with db.session() as s:
         for path, state, error in s.execute(
             select(Photo.path, Photo.state, Photo.error)
-            .where(Photo.state.in_([PHOTO_FAILED, PHOTO_UNREADABLE]), Photo.missing_since.is_(None))
+            .where(*_failed_photos())
             .order_by(Photo.path)
             .limit(limit)
         ):
@@ -114,6 +120,22 @@ def failures(library: Library, limit: int = FAILED_LIST_LIMIT) -> list[dict]:
         ):
             items.append({"path": path, "reason": f"{stage}: {error}", "kind": "stage"})
     return items[:limit]
+
+
+def failure_count(db: Database) -> int:
+    with db.session() as s:
+        photos = s.scalar(select(func.count()).where(*_failed_photos())) or 0
+        folders = s.scalar(select(func.count()).select_from(ScanError)) or 0
+        stages = (
+            s.scalar(
+                select(func.count())
+                .select_from(PhotoStage)
+                .join(Photo, Photo.id == PhotoStage.photo_id)
+                .where(PhotoStage.state == STAGE_FAILED, Photo.missing_since.is_(None))
+            )
+            or 0
+        )
+    return photos + folders + stages
 
 
 def library_status(library: Library) -> dict:
@@ -152,5 +174,5 @@ def library_status(library: Library) -> dict:
         },
         "stages": stage_counts(library, visible, waiting),
         "model": model,
-        "failed": failures(library),
+        "failed": failures(library.db),
     }

@@ -111,7 +111,7 @@ def cmd_index(args) -> int:
             say(f"Model is now {choice.label}; photos will be analysed again with it.")
         token = CancelToken()
         stages = library.stage_specs(
-            ml_options(library, args), progress=_download_printer(printer), cancel=token
+            ml_options(library, args), progress=_download_printer(printer), cancel=token, text_tower=False
         )
         indexer = library.indexer(
             stages, token=token, decode_workers=args.workers, retry_failed=args.retry_failed

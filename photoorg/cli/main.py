@@ -17,11 +17,11 @@ from collections.abc import Sequence
 from sqlalchemy.exc import OperationalError
 
 from photoorg import __version__
-from photoorg.cli import commands_core
+from photoorg.cli import commands_core, commands_organize
 from photoorg.errors import PhotoorgError
 
 # Each module adds its subcommands; later features append theirs.
-COMMAND_MODULES = [commands_core]
+COMMAND_MODULES = [commands_core, commands_organize]
 
 
 def _optional_modules() -> list:

@@ -8,6 +8,7 @@ loads it strictly, so a wrong or partial file is an error, never random weights.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -29,9 +30,18 @@ from photoorg.progress import CancelToken
 
 class ClipEncoder:
     def __init__(
-        self, choice: ModelChoice, weights_path: Path, device: str = "cpu", threads: int | None = None
+        self,
+        choice: ModelChoice,
+        weights_path: Path,
+        device: str = "cpu",
+        threads: int | None = None,
+        *,
+        text: bool = True,
     ):
         self.choice = choice
+        # Indexing needs only the image tower; dropping the text tower saves
+        # ~250 MB for ViT-B-32. Such an encoder can't encode queries.
+        self.has_text = text
         self.weights_path = Path(weights_path)
         self.device = device
         self.threads = threads
@@ -64,17 +74,28 @@ class ClipEncoder:
         )
         precision = "fp16" if self.device.startswith("cuda") else "fp32"
         try:
-            model, _, preprocess = open_clip.create_model_and_transforms(
-                self.choice.arch,
-                pretrained=str(self.weights_path),
-                device=self.device,
-                precision=precision,
-                force_quick_gelu=bool(tag_cfg.get("quick_gelu", False)),
-                image_mean=tag_cfg.get("mean"),
-                image_std=tag_cfg.get("std"),
-                image_interpolation=tag_cfg.get("interpolation"),
-                image_resize_mode=tag_cfg.get("resize_mode"),
-            )
+            with _quiet_random_init_warning():
+                # Built empty, then filled from the file below: open_clip's own
+                # loader holds the whole checkpoint and the model at once (2x
+                # the weights at peak); streaming tensor by tensor does not.
+                model, _, preprocess = open_clip.create_model_and_transforms(
+                    self.choice.arch,
+                    pretrained=None,
+                    force_quick_gelu=bool(tag_cfg.get("quick_gelu", False)),
+                    image_mean=tag_cfg.get("mean"),
+                    image_std=tag_cfg.get("std"),
+                    image_interpolation=tag_cfg.get("interpolation"),
+                    image_resize_mode=tag_cfg.get("resize_mode"),
+                )
+            if not self.has_text:
+                _drop_text_tower(model)
+            if not _stream_weights(model, self.weights_path):
+                # Other layouts (OpenAI, timm, big_vision) need open_clip's
+                # conversions; it loads strictly, so a wrong file is an error.
+                open_clip.load_checkpoint(model, str(self.weights_path), strict=True)
+            if precision == "fp16":
+                model = model.half()
+            model = model.to(self.device)
             tokenizer = open_clip.get_tokenizer(self.choice.arch)
         except Exception as exc:
             raise ModelUnavailableError(
@@ -88,7 +109,8 @@ class ClipEncoder:
         model = _reparameterize(model)
         self._model, self._preprocess, self._tokenizer = model, preprocess, tokenizer
         self._dtype = torch.float16 if precision == "fp16" else torch.float32
-        self._encode_text = _short_text_encoder(model, tokenizer) or model.encode_text
+        if self.has_text:
+            self._encode_text = _short_text_encoder(model, tokenizer) or model.encode_text
 
     def release(self) -> None:
         with self._lock:
@@ -115,7 +137,10 @@ class ClipEncoder:
     @property
     def dim(self) -> int:
         if self._dim is None:
-            self._dim = int(self.encode_texts(["a photo"]).shape[1])
+            import torch
+
+            size = self.image_size
+            self._dim = int(self.encode_images(torch.zeros(1, 3, size, size)).shape[1])
         return self._dim
 
     # -- encoding ------------------------------------------------------------
@@ -143,6 +168,8 @@ class ClipEncoder:
         import torch
 
         self.load()
+        if not self.has_text:
+            raise RuntimeError("this encoder was loaded without its text tower")
         # A query is a handful of tokens: waking a second thread costs more
         # than it saves (measured: 29 ms on one thread, ~70 ms on two).
         self._use_threads(1 if len(texts) <= 4 else self.threads)
@@ -218,15 +245,149 @@ def _short_text_encoder(model, tokenizer):
 
 
 def _reparameterize(model):
-    """MobileCLIP's towers train with branches that fold into one conv for inference."""
+    """MobileCLIP's towers train with branches that fold into one conv for
+    inference (~30% faster on the CPU). Other models have nothing to fold."""
+    if not any(hasattr(module, "reparameterize") for module in model.modules()):
+        return model
     try:
         from timm.utils.model import reparameterize_model
     except ImportError:
         return model
     try:
-        return reparameterize_model(model)
+        return reparameterize_model(model, inplace=True)
     except Exception:
         return model
+
+
+_TEXT_PARTS = (
+    "text",
+    "transformer",
+    "token_embedding",
+    "positional_embedding",
+    "ln_final",
+    "text_projection",
+)
+
+
+def _drop_text_tower(model) -> None:
+    for name in _TEXT_PARTS:
+        if name in model._modules or name in model._parameters:
+            delattr(model, name)
+
+
+def _stream_weights(model, path: Path) -> bool:
+    """Copy a checkpoint into the model one tensor at a time.
+
+    Returns False, having changed nothing, unless the file holds exactly the
+    model's tensors under the model's names and shapes (open_clip's own format,
+    which is what the Hugging Face hub serves); the caller then falls back.
+    """
+    import torch
+
+    expected = model.state_dict()
+    if path.suffix == ".safetensors":
+        return _read_safetensors_into(expected, path)
+    try:
+        state = torch.load(str(path), map_location="cpu", weights_only=True, mmap=True)
+    except Exception:
+        return False
+    if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
+        state = state["state_dict"]
+    if not isinstance(state, dict) or not _keys_match(set(expected), set(state)):
+        return False
+    if any(getattr(state[k], "shape", None) != expected[k].shape for k in expected):
+        return False
+    with torch.no_grad():
+        for key in expected:
+            expected[key].copy_(state.pop(key))
+    return True
+
+
+def _keys_match(model_keys: set[str], file_keys: set[str]) -> bool:
+    """The file has every tensor of the model; extra ones are allowed only for
+    the text tower an image-only encoder left out."""
+    if not model_keys <= file_keys:
+        return False
+    extra = file_keys - model_keys
+    return all(key.split(".", 1)[0] in _TEXT_PARTS for key in extra)
+
+
+_SAFETENSORS_DTYPES = {
+    "F64": "float64",
+    "F32": "float32",
+    "F16": "float16",
+    "BF16": "bfloat16",
+    "I64": "int64",
+    "I32": "int32",
+    "I16": "int16",
+    "I8": "int8",
+    "U8": "uint8",
+    "BOOL": "bool",
+}
+
+
+def _read_safetensors_into(expected: dict, path: Path) -> bool:
+    """Fill tensors from a .safetensors file with plain reads.
+
+    The safetensors library maps the whole file into memory, and a mapped page
+    counts as the process's own once read: loading ViT-B-32 that way peaks at
+    weights x 2. Plain reads go through the page cache instead, which the
+    kernel can drop, so the peak is the model plus one tensor.
+    """
+    import json
+    import sys
+
+    import torch
+
+    if sys.byteorder != "little":
+        return False
+    with open(path, "rb") as handle:
+        header_size = int.from_bytes(handle.read(8), "little")
+        if not 0 < header_size < 100_000_000:
+            return False
+        header = json.loads(handle.read(header_size))
+        header.pop("__metadata__", None)
+        if not _keys_match(set(expected), set(header)):
+            return False
+        header = {key: header[key] for key in expected}
+        for key, info in header.items():
+            if info.get("dtype") not in _SAFETENSORS_DTYPES or tuple(info["shape"]) != tuple(
+                expected[key].shape
+            ):
+                return False
+        base = 8 + header_size
+        with torch.no_grad():
+            for key, info in header.items():
+                begin, end = info["data_offsets"]
+                handle.seek(base + begin)
+                dtype = getattr(torch, _SAFETENSORS_DTYPES[info["dtype"]])
+                target = expected[key]
+                if target.dtype == dtype and target.is_contiguous() and target.device.type == "cpu":
+                    view = target.detach().reshape(-1).view(torch.uint8).numpy()
+                    if handle.readinto(memoryview(view)) != end - begin:
+                        raise ValueError(f"{path} is truncated at {key}")
+                else:
+                    data = bytearray(end - begin)
+                    if handle.readinto(data) != len(data):
+                        raise ValueError(f"{path} is truncated at {key}")
+                    target.copy_(torch.frombuffer(data, dtype=dtype).reshape(target.shape))
+    return True
+
+
+class _quiet_random_init_warning:
+    """open_clip logs "No pretrained weights loaded" for a model built empty,
+    which is what photoorg does before loading the weights itself."""
+
+    class _Filter(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            return "No pretrained weights loaded" not in record.getMessage()
+
+    def __enter__(self):
+        self._filter = self._Filter()
+        logging.getLogger().addFilter(self._filter)
+
+    def __exit__(self, *exc):
+        logging.getLogger().removeFilter(self._filter)
 
 
 def resolve_weights(
@@ -273,19 +434,22 @@ def get_encoder(
     allow_download: bool = True,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
+    text: bool = True,
 ) -> ClipEncoder:
     """The loaded encoder for a choice, shared within the process.
 
-    One model is kept: choosing another releases the previous one's memory.
+    One model is kept: choosing another releases the previous one's memory. An
+    image-only encoder (``text=False``) is replaced by a full one when a query
+    needs the text tower.
     """
     resolved_device = choose_device(device)
     key = (choice.key, resolved_device)
     with _encoders_lock:
         encoder = _encoders.get(key)
-    if encoder is not None:
+    if encoder is not None and (encoder.has_text or not text):
         return encoder
     path = resolve_weights(choice, allow_download=allow_download, progress=progress, cancel=cancel)
-    encoder = ClipEncoder(choice, path, resolved_device, threads).load()
+    encoder = ClipEncoder(choice, path, resolved_device, threads, text=text).load()
     with _encoders_lock:
         for old in _encoders.values():
             old.release()

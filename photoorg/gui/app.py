@@ -1,0 +1,88 @@
+"""Starting the desktop app."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# Idle torch threads spin by default, which steals the CPU the window needs to
+# stay smooth while indexing; waiting threads should sleep. Set before torch loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication, QMessageBox, QStyleFactory
+
+from photoorg.errors import PhotoorgError
+
+
+def dark_palette() -> QPalette:
+    palette = QPalette()
+    window, base, text = QColor("#1f2023"), QColor("#17181a"), QColor("#e8e8ea")
+    for role, colour in (
+        (QPalette.ColorRole.Window, window),
+        (QPalette.ColorRole.WindowText, text),
+        (QPalette.ColorRole.Base, base),
+        (QPalette.ColorRole.AlternateBase, window),
+        (QPalette.ColorRole.Text, text),
+        (QPalette.ColorRole.Button, QColor("#2a2b2f")),
+        (QPalette.ColorRole.ButtonText, text),
+        (QPalette.ColorRole.ToolTipBase, QColor("#2a2b2f")),
+        (QPalette.ColorRole.ToolTipText, text),
+        (QPalette.ColorRole.Highlight, QColor("#3b82f6")),
+        (QPalette.ColorRole.HighlightedText, QColor("white")),
+        (QPalette.ColorRole.PlaceholderText, QColor("#8a8b90")),
+    ):
+        palette.setColor(role, colour)
+    return palette
+
+
+def apply_look(app: QApplication) -> None:
+    """Fusion with the system's light or dark scheme (native look on macOS)."""
+    from photoorg.gui.theme import stylesheet
+
+    if sys.platform != "darwin":
+        app.setStyle(QStyleFactory.create("Fusion"))
+        if QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark:
+            app.setPalette(dark_palette())
+    app.setStyleSheet(stylesheet(app.palette()))
+
+
+def create_app(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    app.setApplicationName("photoorg")
+    app.setOrganizationName("photoorg")
+    app.setApplicationDisplayName("photoorg")
+    apply_look(app)
+    return app
+
+
+def run_app(library_dir: str | None = None) -> int:
+    app = create_app()
+    from photoorg.gui.main_window import MainWindow
+    from photoorg.library import Library
+
+    try:
+        library = Library(library_dir)
+    except PhotoorgError as exc:
+        QMessageBox.critical(None, "photoorg can't open the library", str(exc))
+        return 1
+    window = MainWindow(library)
+    window.show()
+    try:
+        return app.exec()
+    finally:
+        library.close()
+
+
+def main() -> int:
+    library = None
+    args = sys.argv[1:]
+    if "--library" in args:
+        index = args.index("--library")
+        library = args[index + 1] if index + 1 < len(args) else None
+    return run_app(library)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

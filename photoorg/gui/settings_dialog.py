@@ -1,0 +1,203 @@
+"""Settings: folders, model, device and threads, thumbnail size."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from photoorg.errors import PhotoorgError
+from photoorg.gui.grid import MAX_CELL, MIN_CELL
+from photoorg.library import DEVICE_SETTING, THREADS_SETTING, Library
+from photoorg.ml.device import DEVICE_CHOICES
+from photoorg.ml.registry import CURATED_MODELS
+from photoorg.roots import add_root, list_roots, remove_root
+
+
+class SettingsDialog(QDialog):
+    #: folders were added or removed, or a rescan was asked for
+    rescan_requested = Signal()
+    #: the user wants to fetch the model now
+    model_requested = Signal()
+
+    def __init__(self, library: Library, cell_size: int, parent=None) -> None:
+        super().__init__(parent)
+        self.library = library
+        self.setWindowTitle("Settings")
+        self.setMinimumSize(560, 420)
+        tabs = QTabWidget()
+        tabs.addTab(self._folders_tab(), "Folders")
+        tabs.addTab(self._model_tab(), "Model")
+        tabs.addTab(self._appearance_tab(cell_size), "Appearance")
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(tabs)
+        layout.addWidget(buttons)
+        self.model_changed = False
+
+    # -- folders ------------------------------------------------------------------------
+
+    def _folders_tab(self) -> QWidget:
+        page = QWidget()
+        self.roots = QListWidget()
+        add = QPushButton("Add folder…")
+        remove = QPushButton("Remove")
+        rescan = QPushButton("Rescan all")
+        add.clicked.connect(self._add_root)
+        remove.clicked.connect(self._remove_root)
+        rescan.clicked.connect(self.rescan_requested)
+        note = QLabel(
+            "Removing a folder keeps your files and remembers their tags and albums in case it comes back."
+        )
+        note.setWordWrap(True)
+        note.setObjectName("Muted")
+        buttons = QHBoxLayout()
+        for button in (add, remove, rescan):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(page)
+        layout.addWidget(self.roots)
+        layout.addLayout(buttons)
+        layout.addWidget(note)
+        self._fill_roots()
+        return page
+
+    def _fill_roots(self) -> None:
+        self.roots.clear()
+        for root in list_roots(self.library.db):
+            state = "" if root.online else " — not connected"
+            item = QListWidgetItem(f"{root.path}  ({root.photos:,} photos{state})")
+            item.setData(Qt.ItemDataRole.UserRole, root.path)
+            self.roots.addItem(item)
+
+    def _add_root(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of photos", os.path.expanduser("~"))
+        if not folder:
+            return
+        try:
+            add_root(self.library.db, folder, self.library.paths.root)
+        except PhotoorgError as exc:
+            QMessageBox.warning(self, "Can't add that folder", str(exc))
+            return
+        self._fill_roots()
+        self.rescan_requested.emit()
+
+    def _remove_root(self) -> None:
+        item = self.roots.currentItem()
+        if item is None:
+            return
+        path = item.data(Qt.ItemDataRole.UserRole)
+        answer = QMessageBox.question(
+            self,
+            "Remove folder",
+            f"Stop showing the photos in {path}?\n\nNo file is deleted, and their tags and albums are "
+            "remembered in case you add the folder again.",
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            remove_root(self.library.db, path)
+            self._fill_roots()
+            self.rescan_requested.emit()
+
+    # -- model ------------------------------------------------------------------------------
+
+    def _model_tab(self) -> QWidget:
+        page = QWidget()
+        choice = self.library.model_choice()
+        self.model = QComboBox()
+        for known in CURATED_MODELS:
+            self.model.addItem(f"{known.spec}  —  {known.summary}", known.spec)
+        spec = f"{choice.arch}:{choice.pretrained}"
+        index = self.model.findData(spec)
+        if index < 0:
+            self.model.addItem(choice.label, spec)
+            index = self.model.count() - 1
+        self.model.setCurrentIndex(index)
+        self.model_status = QLabel()
+        self.model_status.setWordWrap(True)
+        get = QPushButton("Get the model…")
+        get.clicked.connect(self.model_requested)
+        options = self.library.ml_options()
+        self.device = QComboBox()
+        self.device.addItems(list(DEVICE_CHOICES))
+        self.device.setCurrentText(options.device or "auto")
+        self.threads = QSpinBox()
+        self.threads.setRange(0, os.cpu_count() or 8)
+        self.threads.setSpecialValueText("automatic")
+        self.threads.setValue(options.threads or 0)
+        form = QFormLayout(page)
+        form.addRow("Model", self.model)
+        form.addRow("", self.model_status)
+        form.addRow("", get)
+        form.addRow("Device", self.device)
+        form.addRow("CPU threads", self.threads)
+        note = QLabel("Changing the model analyses every photo again with it, in the background.")
+        note.setWordWrap(True)
+        note.setObjectName("Muted")
+        form.addRow("", note)
+        self._show_model_status()
+        return page
+
+    def _show_model_status(self) -> None:
+        from photoorg.status import model_status
+
+        try:
+            status = model_status(self.library)
+        except Exception as exc:  # a broken cache must not break the dialog
+            self.model_status.setText(f"Can't tell whether the weights are here: {exc}")
+            return
+        if status["weights_available"]:
+            self.model_status.setText(f"Weights: {status['weights_location']}")
+        else:
+            self.model_status.setText(f"Weights not downloaded yet (cache: {status['cache_dir']}).")
+
+    # -- appearance --------------------------------------------------------------------------
+
+    def _appearance_tab(self, cell_size: int) -> QWidget:
+        page = QWidget()
+        self.cell = QSlider(Qt.Orientation.Horizontal)
+        self.cell.setRange(MIN_CELL, MAX_CELL)
+        self.cell.setValue(cell_size)
+        form = QFormLayout(page)
+        form.addRow("Thumbnail size", self.cell)
+        form.addRow("", QLabel("Ctrl + mouse wheel over the grid changes it too."))
+        return page
+
+    # -- applying --------------------------------------------------------------------------------
+
+    def apply(self) -> None:
+        """Store the choices (called by the window after the dialog is accepted)."""
+        db = self.library.db
+        device = self.device.currentText()
+        db.set_setting(DEVICE_SETTING, None if device == "auto" else device)
+        db.set_setting(THREADS_SETTING, self.threads.value() or None)
+        spec = self.model.currentData()
+        current = self.library.model_choice()
+        if spec and spec != f"{current.arch}:{current.pretrained}":
+            self.library.select_model(spec)
+            self.model_changed = True
+
+    @property
+    def cell_size(self) -> int:
+        return self.cell.value()

@@ -1,0 +1,211 @@
+"""The left sidebar: where in the library the grid is looking.
+
+Every item carries a :class:`Scope`; selecting it shows that scope. Sections
+are built from plain data the core computes off the GUI thread. Features add
+their own sections (Tags, People, Events, Groups) with :meth:`Sidebar.set_section`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem
+
+from photoorg.gui.theme import icon
+
+SCOPE_ROLE = Qt.ItemDataRole.UserRole + 10
+
+MONTHS = [
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the grid shows: kind ("all", "favorites", "attention", "folder",
+    "month", "album", "tag", "person", "event", "group") and its value."""
+
+    kind: str
+    value: object = None
+    label: str = ""
+
+    def key(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+
+ALL = Scope("all", None, "All photos")
+
+
+@dataclass
+class SidebarEntry:
+    label: str
+    scope: Scope | None
+    count: int | None = None
+    icon: str | None = None
+    children: list[SidebarEntry] | None = None
+    expanded: bool = False
+    tooltip: str = ""
+
+
+class Sidebar(QTreeWidget):
+    scope_selected = Signal(object)  # Scope
+    context_requested = Signal(object, object)  # Scope, global position
+
+    SECTION_ORDER = ("library", "folders", "timeline", "albums", "tags", "people", "events", "groups")
+    SECTION_TITLES = {
+        "library": "Library",
+        "folders": "Folders",
+        "timeline": "Timeline",
+        "albums": "Albums",
+        "tags": "Tags",
+        "people": "People",
+        "events": "Events",
+        "groups": "Visual groups",
+    }
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("Sidebar")
+        self.setHeaderHidden(True)
+        self.setColumnCount(2)
+        self.header().setStretchLastSection(False)
+        self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.setIndentation(14)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.setMinimumWidth(200)
+        self._sections: dict[str, QTreeWidgetItem] = {}
+        for key in self.SECTION_ORDER:
+            header = QTreeWidgetItem([self.SECTION_TITLES[key].upper(), ""])
+            font = QFont(header.font(0))
+            font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
+            font.setBold(True)
+            header.setFont(0, font)
+            header.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            header.setHidden(True)
+            self.addTopLevelItem(header)
+            header.setExpanded(True)
+            self._sections[key] = header
+        self.itemSelectionChanged.connect(self._selection_changed)
+        self.customContextMenuRequested.connect(self._context_menu)
+        self._suppress = False
+
+    def set_section(self, key: str, entries: list[SidebarEntry], placeholder: str = "") -> None:
+        """Replace a section's items, keeping the selected scope selected."""
+        header = self._sections[key]
+        current = self.current_scope()
+        expanded = {item.data(0, SCOPE_ROLE) for item in self._walk(header) if item.isExpanded()}
+        self._suppress = True
+        try:
+            header.takeChildren()
+            for entry in entries:
+                header.addChild(self._item(entry, expanded))
+            if not entries and placeholder:
+                empty = QTreeWidgetItem([placeholder, ""])
+                empty.setFlags(Qt.ItemFlag.NoItemFlags)
+                header.addChild(empty)
+            header.setHidden(not entries and not placeholder)
+            if current is not None:
+                self.select_scope(current, emit=False)
+        finally:
+            self._suppress = False
+
+    def _item(self, entry: SidebarEntry, expanded: set) -> QTreeWidgetItem:
+        item = QTreeWidgetItem([entry.label, "" if entry.count is None else f"{entry.count:,}"])
+        item.setData(0, SCOPE_ROLE, entry.scope)
+        item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if entry.icon:
+            item.setIcon(0, icon(entry.icon))
+        if entry.tooltip:
+            item.setToolTip(0, entry.tooltip)
+        if entry.scope is None:
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        for child in entry.children or []:
+            item.addChild(self._item(child, expanded))
+        item.setExpanded(entry.expanded or entry.scope in expanded)
+        return item
+
+    def _walk(self, item: QTreeWidgetItem):
+        for i in range(item.childCount()):
+            child = item.child(i)
+            yield child
+            yield from self._walk(child)
+
+    def current_scope(self) -> Scope | None:
+        items = self.selectedItems()
+        return items[0].data(0, SCOPE_ROLE) if items else None
+
+    def select_scope(self, scope: Scope, emit: bool = True) -> bool:
+        for header in self._sections.values():
+            for item in self._walk(header):
+                found = item.data(0, SCOPE_ROLE)
+                if found is not None and found.key() == scope.key():
+                    self._suppress = not emit
+                    try:
+                        self.setCurrentItem(item)
+                        parent = item.parent()
+                        while parent is not None:
+                            parent.setExpanded(True)
+                            parent = parent.parent()
+                    finally:
+                        self._suppress = False
+                    return True
+        return False
+
+    def _selection_changed(self) -> None:
+        if self._suppress:
+            return
+        scope = self.current_scope()
+        if scope is not None:
+            self.scope_selected.emit(scope)
+
+    def _context_menu(self, position) -> None:
+        item = self.itemAt(position)
+        scope = item.data(0, SCOPE_ROLE) if item is not None else None
+        if scope is not None:
+            self.context_requested.emit(scope, self.viewport().mapToGlobal(position))
+
+
+def folder_entries(nodes) -> list[SidebarEntry]:
+    def convert(node, top: bool) -> SidebarEntry:
+        return SidebarEntry(
+            label=node.name if node.online or not top else f"{node.name} (offline)",
+            scope=Scope("folder", node.path, node.name),
+            count=node.count,
+            icon="folder" if top else None,
+            children=[convert(child, False) for child in sorted(node.children, key=lambda n: n.name.lower())],
+            expanded=False,
+            tooltip=node.path if node.online else f"{node.path}\nNot connected: its photos are kept.",
+        )
+
+    return [convert(node, True) for node in nodes]
+
+
+def timeline_entries(months) -> list[SidebarEntry]:
+    years: dict[int, list] = {}
+    for month in months:
+        years.setdefault(month.year, []).append(month)
+    entries = []
+    for year in sorted(years, reverse=True):
+        children = [
+            SidebarEntry(
+                MONTHS[m.month - 1],
+                Scope("month", (m.year, m.month), f"{MONTHS[m.month - 1]} {m.year}"),
+                m.count,
+            )
+            for m in years[year]
+        ]
+        entries.append(
+            SidebarEntry(
+                str(year),
+                Scope("year", year, str(year)),
+                sum(m.count for m in years[year]),
+                icon="calendar",
+                children=children,
+            )
+        )
+    return entries

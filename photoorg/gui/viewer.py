@@ -1,0 +1,306 @@
+"""The full-size viewer: fit or 100%, wheel and pinch zoom, pan, previous/next
+with neighbours preloaded, full screen, Esc back to the grid.
+
+Images are decoded off the GUI thread by the core (EXIF orientation applied),
+at screen size first and at full resolution when the user zooms past it.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPixmap, QWheelEvent
+from PySide6.QtWidgets import QGestureEvent, QLabel, QPinchGesture, QWidget
+
+from photoorg.browse import PhotoRow
+from photoorg.gui.tasks import TaskRunner
+from photoorg.scan.imageio import load_upright
+
+CACHE_IMAGES = 5
+
+
+def _decode(path: str, min_side: int) -> QImage:
+    image = load_upright(path, min_side)
+    qimage = QImage(image.tobytes(), image.width, image.height, image.width * 3, QImage.Format.Format_RGB888)
+    return qimage.copy()  # own the pixels: the bytes object goes away
+
+
+class ImageCanvas(QWidget):
+    """Paints one image with a zoom and an offset; the user drags to pan."""
+
+    zoom_changed = Signal(float)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.grabGesture(Qt.GestureType.PinchGesture)
+        self.pixmap: QPixmap | None = None
+        self.source_size = None  # full-resolution size of the photo, for "100%"
+        self.fit = True
+        self.scale = 1.0
+        self.offset = QPointF(0, 0)
+        self._drag_from: QPointF | None = None
+        self.message = ""
+
+    def set_image(self, image: QImage | None, source_size=None, keep_view: bool = False) -> None:
+        old_pixmap = self.pixmap
+        self.pixmap = QPixmap.fromImage(image) if image is not None and not image.isNull() else None
+        if keep_view and old_pixmap is not None and self.pixmap is not None and not self.fit:
+            # A sharper version of the same photo arrived: keep what the user sees.
+            self.scale *= old_pixmap.width() / self.pixmap.width()
+        else:
+            self.fit = True
+        self.source_size = source_size
+        self.message = ""
+        self.update()
+
+    def show_message(self, text: str) -> None:
+        self.pixmap = None
+        self.message = text
+        self.update()
+
+    # -- geometry ---------------------------------------------------------------------------
+
+    def fit_scale(self) -> float:
+        if self.pixmap is None or self.pixmap.width() == 0:
+            return 1.0
+        return min(self.width() / self.pixmap.width(), self.height() / self.pixmap.height(), 1.0)
+
+    def effective_scale(self) -> float:
+        return self.fit_scale() if self.fit else self.scale
+
+    def zoom_percent(self) -> float:
+        """Zoom relative to the photo's full resolution."""
+        if self.pixmap is None:
+            return 100.0
+        full_width = self.source_size[0] if self.source_size else self.pixmap.width()
+        return 100.0 * self.effective_scale() * self.pixmap.width() / max(1, full_width)
+
+    def set_fit(self) -> None:
+        self.fit = True
+        self.offset = QPointF(0, 0)
+        self.update()
+        self.zoom_changed.emit(self.zoom_percent())
+
+    def set_actual_size(self) -> None:
+        if self.pixmap is None:
+            return
+        full_width = self.source_size[0] if self.source_size else self.pixmap.width()
+        self.fit = False
+        self.scale = full_width / self.pixmap.width()
+        self.offset = QPointF(0, 0)
+        self.update()
+        self.zoom_changed.emit(self.zoom_percent())
+
+    def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
+        if self.pixmap is None:
+            return
+        old = self.effective_scale()
+        new = max(0.02, min(old * factor, 32.0))
+        anchor = anchor if anchor is not None else QPointF(self.width() / 2, self.height() / 2)
+        # Keep the point under the cursor where it is.
+        centre = QPointF(self.width() / 2, self.height() / 2) + self.offset
+        self.offset += (anchor - centre) * (1 - new / old)
+        self.fit = False
+        self.scale = new
+        self.update()
+        self.zoom_changed.emit(self.zoom_percent())
+
+    # -- events ---------------------------------------------------------------------------------
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor("#111111"))
+        if self.pixmap is None:
+            painter.setPen(QColor("#bbbbbb"))
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.message or "Loading…")
+            return
+        scale = self.effective_scale()
+        w, h = self.pixmap.width() * scale, self.pixmap.height() * scale
+        offset = QPointF(0, 0) if self.fit else self.offset
+        target = QRectF((self.width() - w) / 2 + offset.x(), (self.height() - h) / 2 + offset.y(), w, h)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 2.0)
+        painter.drawPixmap(target, self.pixmap, QRectF(self.pixmap.rect()))
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        steps = event.angleDelta().y() / 120.0
+        if steps:
+            self.zoom_by(1.15**steps, event.position())
+        event.accept()
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.Gesture:
+            pinch = event.gesture(Qt.GestureType.PinchGesture) if isinstance(event, QGestureEvent) else None
+            if isinstance(pinch, QPinchGesture):
+                self.zoom_by(pinch.scaleFactor(), pinch.centerPoint())
+                return True
+        if (
+            event.type() == QEvent.Type.NativeGesture
+            and event.gestureType() == Qt.NativeGestureType.ZoomNativeGesture
+        ):
+            self.zoom_by(1.0 + event.value(), event.position())
+            return True
+        return super().event(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and not self.fit:
+            self._drag_from = event.position()
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._drag_from is not None:
+            self.offset += event.position() - self._drag_from
+            self._drag_from = event.position()
+            self.update()
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        self._drag_from = None
+        self.unsetCursor()
+        super().mouseReleaseEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        if self.fit:
+            self.set_actual_size()
+        else:
+            self.set_fit()
+
+
+class Viewer(QWidget):
+    """Shows one photo of a list; the list is the grid's current rows."""
+
+    closed = Signal()
+    current_changed = Signal(int)  # photo id
+    fullscreen_toggled = Signal()
+
+    def __init__(self, tasks: TaskRunner, parent=None) -> None:
+        super().__init__(parent)
+        self.tasks = tasks
+        self.canvas = ImageCanvas(self)
+        self.caption = QLabel(self)
+        self.caption.setStyleSheet("color: #dddddd; background: rgba(0,0,0,120); padding: 4px 10px;")
+        self.caption.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.canvas.zoom_changed.connect(lambda _: self._update_caption())
+        self.rows: list[PhotoRow] = []
+        self.position = 0
+        self._images: OrderedDict[tuple[str, int], QImage] = OrderedDict()
+        self._pending: set[tuple[str, int]] = set()
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.overlay_builders = []  # features draw on top (face boxes)
+
+    def resizeEvent(self, event) -> None:
+        self.canvas.setGeometry(self.rect())
+        self._update_caption()
+        super().resizeEvent(event)
+
+    def screen_side(self) -> int:
+        screen = self.screen()
+        size = screen.size() if screen is not None else self.size()
+        return max(size.width(), size.height(), 800)
+
+    def open(self, rows: list[PhotoRow], position: int) -> None:
+        self.rows = rows
+        self.show_position(position)
+        self.canvas.setFocus()
+
+    @property
+    def current(self) -> PhotoRow | None:
+        return self.rows[self.position] if 0 <= self.position < len(self.rows) else None
+
+    def show_position(self, position: int) -> None:
+        if not self.rows:
+            return
+        self.position = max(0, min(position, len(self.rows) - 1))
+        row = self.rows[self.position]
+        key = (row.path, self.screen_side())
+        image = self._images.get(key)
+        if image is not None:
+            self.canvas.set_image(image, (row.width, row.height))
+        else:
+            self.canvas.show_message("Loading…")
+            self._load(row, self.screen_side(), show=True)
+        self._update_caption()
+        self.current_changed.emit(row.id)
+        # Neighbours decode while the user looks at this one.
+        for neighbour in (self.position + 1, self.position - 1):
+            if 0 <= neighbour < len(self.rows):
+                self._load(self.rows[neighbour], self.screen_side(), show=False)
+
+    def _load(self, row: PhotoRow, side: int, show: bool, keep_view: bool = False) -> None:
+        key = (row.path, side)
+        if key in self._pending:
+            return
+        self._pending.add(key)
+
+        def done(image: QImage) -> None:
+            self._pending.discard(key)
+            self._images[key] = image
+            while len(self._images) > CACHE_IMAGES:
+                self._images.popitem(last=False)
+            current = self.current
+            if (
+                current is not None
+                and current.path == row.path
+                and (show or keep_view or self.canvas.pixmap is None)
+            ):
+                self.canvas.set_image(image, (row.width, row.height), keep_view=keep_view)
+                self._update_caption()
+
+        def failed(message: str) -> None:
+            self._pending.discard(key)
+            current = self.current
+            if current is not None and current.path == row.path:
+                self.canvas.show_message(f"Can't show this photo: {message}")
+
+        self.tasks.submit(None, lambda: _decode(row.path, side), done, failed)
+
+    def _update_caption(self) -> None:
+        row = self.current
+        if row is None:
+            self.caption.hide()
+            return
+        self.caption.setText(
+            f"{row.name}   {self.position + 1} / {len(self.rows)}   {self.canvas.zoom_percent():.0f}%   "
+            "← → browse · wheel zoom · Ctrl+0 fit · Ctrl+1 100% · F11 full screen · Esc back"
+        )
+        self.caption.adjustSize()
+        self.caption.move(10, self.height() - self.caption.height() - 10)
+        self.caption.show()
+        self.caption.raise_()
+
+    def actual_size(self) -> None:
+        row = self.current
+        if row is None:
+            return
+        self.canvas.set_actual_size()
+        full_side = max(row.width or 0, row.height or 0)
+        if full_side > self.screen_side():
+            self._load(row, full_side, show=False, keep_view=True)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key, modifiers = event.key(), event.modifiers()
+        if key == Qt.Key.Key_Escape:
+            self.closed.emit()
+        elif key in (Qt.Key.Key_Right, Qt.Key.Key_Space, Qt.Key.Key_PageDown):
+            self.show_position(self.position + 1)
+        elif key in (Qt.Key.Key_Left, Qt.Key.Key_Backspace, Qt.Key.Key_PageUp):
+            self.show_position(self.position - 1)
+        elif key == Qt.Key.Key_Home:
+            self.show_position(0)
+        elif key == Qt.Key.Key_End:
+            self.show_position(len(self.rows) - 1)
+        elif key == Qt.Key.Key_F11:
+            self.fullscreen_toggled.emit()
+        elif modifiers & Qt.KeyboardModifier.ControlModifier and key == Qt.Key.Key_0:
+            self.canvas.set_fit()
+        elif modifiers & Qt.KeyboardModifier.ControlModifier and key == Qt.Key.Key_1:
+            self.actual_size()
+        elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.canvas.zoom_by(1.25)
+        elif key == Qt.Key.Key_Minus:
+            self.canvas.zoom_by(0.8)
+        else:
+            super().keyPressEvent(event)
