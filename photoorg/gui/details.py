@@ -61,6 +61,7 @@ class DetailsPanel(QScrollArea):
         super().__init__(parent)
         self.setObjectName("DetailsPanel")
         self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setMinimumWidth(240)
         body = QWidget()
@@ -136,7 +137,7 @@ class DetailsPanel(QScrollArea):
             )
         else:
             self.preview.clear()
-        self.title.setText(details["filename"])
+        self.title.setText(_breakable(details["filename"]))
         self.stars.set_value(details["rating"])
         self.favorite.setIcon(icon("heart-filled", "#ef4444") if details["favorite"] else icon("heart"))
         rows = [
@@ -154,7 +155,7 @@ class DetailsPanel(QScrollArea):
         ]
         for label, value in rows:
             if value:
-                text = QLabel(str(value))
+                text = QLabel(_breakable(str(value)) if label == "Folder" else str(value))
                 text.setWordWrap(True)
                 text.setTextInteractionFlags(
                     Qt.TextInteractionFlag.TextSelectableByMouse
@@ -168,6 +169,11 @@ class DetailsPanel(QScrollArea):
             widget = build(details)
             if widget is not None:
                 self.extra.addWidget(widget)
+
+
+def _breakable(path: str) -> str:
+    """Let a long path wrap after its separators instead of widening the panel."""
+    return path.replace("/", "/\u200b").replace("\\", "\\\u200b")
 
 
 def _location(gps: dict | None) -> str | None:

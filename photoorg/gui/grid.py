@@ -19,7 +19,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPalette, QPen, QWheelEvent
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen, QWheelEvent
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from photoorg.browse import PhotoRow
@@ -147,14 +147,13 @@ class PhotoDelegate(QStyledItemDelegate):
         self.view = view
 
     def sizeHint(self, option, index) -> QSize:
-        return QSize(self.view.cell_size, self.view.cell_size)
+        return self.view.gridSize()
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
         row: PhotoRow | None = index.data(ROW_ROLE)
         if row is None:
             return
         painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = option.rect.adjusted(4, 4, -4, -4)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         palette = option.palette
@@ -164,11 +163,7 @@ class PhotoDelegate(QStyledItemDelegate):
             ratio = pixmap.devicePixelRatio() or 1.0
             w, h = int(pixmap.width() / ratio), int(pixmap.height() / ratio)
             target = QRect(rect.x() + (rect.width() - w) // 2, rect.y() + (rect.height() - h) // 2, w, h)
-            clip = QPainterPath()
-            clip.addRoundedRect(target, 6, 6)
-            painter.setClipPath(clip)
-            painter.drawPixmap(target, pixmap)
-            painter.setClipping(False)
+            painter.drawPixmap(target, pixmap)  # corners are rounded in the pixmap
             frame = target
         else:
             placeholder = QColor(palette.color(QPalette.ColorRole.Text))
@@ -184,6 +179,8 @@ class PhotoDelegate(QStyledItemDelegate):
                         frame.width() // 3, frame.height() // 3, -frame.width() // 3, -frame.height() // 3
                     ),
                 )
+        if selected or row.favorite or row.rating:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         if selected:
             pen = QPen(ACCENT, 3)
             painter.setPen(pen)
@@ -231,9 +228,10 @@ class PhotoGridView(QListView):
         self.setSelectionRectVisible(True)  # rubber band
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.verticalScrollBar().setSingleStep(24)
-        self.setSpacing(2)
+        self.setSpacing(0)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.setMouseTracking(False)
+        self.setGridSize(QSize(self.cell_size + 4, self.cell_size + 4))
         self.delegate = PhotoDelegate(loader, self)
         self.setItemDelegate(self.delegate)
         self.loader = loader
@@ -246,10 +244,22 @@ class PhotoGridView(QListView):
             return
         self.cell_size = size
         self.loader.clear()
-        self.setGridSize(QSize(size + 4, size + 4))
-        self.scheduleDelayedItemsLayout()
+        self._fit_columns()
         self.viewport().update()
         self.cell_size_changed.emit(size)
+
+    def _fit_columns(self) -> None:
+        """Spread the columns over the whole width, so no ragged gap is left at
+        the right edge; thumbnails stay at the chosen size."""
+        width = max(1, self.viewport().width() - 1)
+        columns = max(1, width // (self.cell_size + 4))
+        size = QSize(width // columns, self.cell_size + 4)
+        if size != self.gridSize():
+            self.setGridSize(size)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_columns()
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:

@@ -89,25 +89,25 @@ class IndexController(QObject):
         return not any(t.is_alive() for t in self._threads)
 
     def _run(self, token: CancelToken, root_ids) -> None:
-        summary = None
         try:
             while True:
                 summary = self._run_once(token, root_ids)
                 self.last_summary = summary
                 self.photos_changed.emit()
                 with self._lock:
-                    if not (self._again and not token.cancelled):
-                        self._active = False
-                        break
+                    again = self._again and not token.cancelled
                     self._again = False
-                root_ids = None  # new folders were added meanwhile: rescan all
+                    self._active = again
+                self.finished.emit(summary)
+                if not again:
+                    return
+                # Folders were added during the run: scan everything once more.
+                root_ids = None
+                self.started.emit()
         except PhotoorgError as exc:
             self._stop_with(str(exc))
-            return
         except Exception as exc:  # shown as a sentence; details go to the log
             self._stop_with(user_message(exc))
-            return
-        self.finished.emit(summary)
 
     def _stop_with(self, message: str) -> None:
         with self._lock:

@@ -807,7 +807,7 @@ class MainWindow(QMainWindow):
     def _start_background_scan(self) -> None:
         from photoorg.roots import list_roots
 
-        if list_roots(self.library.db):
+        if list_roots(self.library.db) and not self.indexing.running:
             self.indexing.start()
 
     def _retry_failed(self) -> None:

@@ -86,9 +86,9 @@ class Sidebar(QTreeWidget):
             font.setBold(True)
             header.setFont(0, font)
             header.setFlags(Qt.ItemFlag.ItemIsEnabled)
-            header.setHidden(True)
             self.addTopLevelItem(header)
             header.setExpanded(True)
+            header.setHidden(True)
             self._sections[key] = header
         self.itemSelectionChanged.connect(self._selection_changed)
         self.customContextMenuRequested.connect(self._context_menu)

@@ -4,20 +4,21 @@ of the system's own light or dark palette (the app follows the system)."""
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 
 from PySide6.QtCore import QByteArray, QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication
 
+from photoorg.resources_path import resource_path
+
 ACCENT = QColor("#3b82f6")
 
 
 def resource_text(*parts: str) -> str | None:
     try:
-        return resources.files("photoorg.resources").joinpath(*parts).read_text(encoding="utf-8")
-    except (FileNotFoundError, OSError):
+        return resource_path(*parts).read_text(encoding="utf-8")
+    except OSError:
         return None
 
 
@@ -97,6 +98,7 @@ def stylesheet(palette: QPalette) -> str:
         padding: 3px 10px;
         background: {rgba(chip)};
     }}
+    QToolButton#Chip::menu-indicator {{ image: none; width: 0px; }}
     QToolButton#Chip[active="true"] {{
         border: 1px solid {accent};
         color: {accent};

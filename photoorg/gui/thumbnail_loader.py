@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal, Slot
@@ -36,8 +36,8 @@ class ThumbnailLoader(QObject):
     def __init__(self, cache: ThumbnailCache, threads: int = 2, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.cache = cache
-        self._queue: deque[tuple[str, str, int]] = deque()
-        self._queued: set[tuple[str, int]] = set()
+        # (hash, size) -> path, newest request last; served from the end.
+        self._queue: OrderedDict[tuple[str, int], str] = OrderedDict()
         self._failed: set[str] = set()
         self._condition = threading.Condition()
         self._stopping = False
@@ -71,17 +71,10 @@ class ThumbnailLoader(QObject):
         if content_hash in self._failed:
             return None
         with self._condition:
-            if key in self._queued:
-                # Seen again: move it to the front of the line.
-                try:
-                    self._queue.remove((content_hash, path, size))
-                except ValueError:
-                    pass
-            self._queue.append((content_hash, path, size))
-            self._queued.add(key)
+            self._queue[key] = path
+            self._queue.move_to_end(key)  # seen again: to the front of the line
             while len(self._queue) > MAX_QUEUED:
-                old_hash, _, old_size = self._queue.popleft()
-                self._queued.discard((old_hash, old_size))
+                self._queue.popitem(last=False)  # long scrolled past
             self._condition.notify()
         return None
 
@@ -93,7 +86,6 @@ class ThumbnailLoader(QObject):
         self._pixmaps.clear()
         with self._condition:
             self._queue.clear()
-            self._queued.clear()
 
     def retry_failed(self) -> None:
         self._failed.clear()
@@ -132,8 +124,7 @@ class ThumbnailLoader(QObject):
                     self._condition.wait()
                 if self._stopping:
                     return
-                content_hash, path, size = self._queue.pop()  # newest first
-                self._queued.discard((content_hash, size))
+                (content_hash, size), path = self._queue.popitem(last=True)  # newest first
             image = self._load(content_hash, path, size)
             if self._stopping:
                 return
