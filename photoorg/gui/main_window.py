@@ -14,7 +14,7 @@ import sys
 from datetime import date
 
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QSettings, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
     QInputDialog,
@@ -45,6 +45,7 @@ from photoorg.gui.thumbnail_loader import ThumbnailLoader
 from photoorg.gui.viewer import Viewer
 from photoorg.library import Library
 from photoorg.progress import Progress
+from photoorg.resources_path import resource_path
 from photoorg.roots import add_root
 from photoorg.search.engine import SORT_DATE, SORT_RELEVANCE, SearchUnavailable
 from photoorg.search.filters import SearchFilters
@@ -137,7 +138,7 @@ class MainWindow(QMainWindow):
         self.library = library
         self.settings = settings or QSettings("photoorg", "photoorg")
         self.setWindowTitle("photoorg")
-        self.setWindowIcon(icon("images"))
+        self.setWindowIcon(QIcon(str(resource_path("photoorg.svg"))))
         self.tasks = TaskRunner(threads=3, name="photoorg-task", parent=self)
         self.loader = ThumbnailLoader(library.thumbnails, threads=2, parent=self)
         self.indexing = IndexController(library, self)
