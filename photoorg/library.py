@@ -25,6 +25,15 @@ THREADS_SETTING = "ml.threads"
 OFFLINE_SETTING = "ml.offline"
 
 
+# Features add stages: each provider gets (library, options, extras) and returns
+# StageSpecs; extras carry progress, cancel and text_tower.
+STAGE_PROVIDERS: list = []
+# Features add steps that run after the image stages of an index run (tagging
+# from stored vectors, grouping, clustering faces): each gets the library and
+# returns a generator function taking a CancelToken and yielding Progress.
+AFTER_INDEX_PROVIDERS: list = []
+
+
 @dataclass
 class MlOptions:
     device: str | None = None  # None: automatic
@@ -41,6 +50,9 @@ class Library:
         except OSError as exc:
             raise LibraryError(f"Can't create the library folder {self.paths.root}: {exc.strerror}") from exc
         self.db = Database(self.paths.database, self.paths.backups)
+        from photoorg.features import load_core_features
+
+        load_core_features()
         self.thumbnails = ThumbnailCache(self.paths.thumbnails)
         self._search = None
         self._configs_registered = False
@@ -130,10 +142,14 @@ class Library:
                 model_id = ensure_model_row(s, encoder.choice, encoder.dim)
             return ClipStage(encoder, model_id)
 
-        return [
+        specs = [
             StageSpec(thumbnails.name, thumbnails.version, lambda: thumbnails),
             StageSpec("clip", self.select_model().key, load_clip),
         ]
+        extras = {"progress": progress, "cancel": cancel, "text_tower": text_tower}
+        for provider in STAGE_PROVIDERS:
+            specs.extend(provider(self, options or self.ml_options(), extras))
+        return specs
 
     def build_stages(
         self, options: MlOptions | None = None, *, progress=None, cancel=None
@@ -161,6 +177,7 @@ class Library:
             token=token,
             decode_workers=decode_workers or default_decode_workers(),
             retry_failed=retry_failed,
+            after_stages=[provider(self) for provider in AFTER_INDEX_PROVIDERS],
         )
 
     # -- search --------------------------------------------------------------------------

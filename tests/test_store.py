@@ -109,7 +109,8 @@ def test_upgrade_from_v1_keeps_data_and_backs_up_first(tmp_path):
 
 def test_each_fixture_upgrades_to_the_orm_schema(tmp_path):
     fixtures = sorted(FIXTURES.glob("library_v*.sql"))
-    assert fixtures, "there must be a fixture for every past schema version"
+    versions = sorted(int(f.stem.split("_v")[1]) for f in fixtures)
+    assert versions == list(range(1, migrations.LATEST_VERSION)), "one fixture per past schema version"
     declared = tmp_path / "declared.db"
     engine = create_engine(f"sqlite:///{declared}")
     Base.metadata.create_all(engine)
@@ -150,6 +151,22 @@ def test_a_file_that_is_not_a_database_is_refused(tmp_path):
     db_path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(LibraryError):
         Database(db_path, tmp_path / "backups")
+
+
+def test_user_data_survives_every_upgrade(tmp_path):
+    from photoorg.store.schema import Album, PhotoTag, Tag
+
+    db_path = tmp_path / "library.db"
+    _load_fixture(3, db_path)
+    db = Database(db_path, tmp_path / "backups")
+    with db.session() as s:
+        photo = s.get(Photo, 1)
+        assert photo.rating == 4 and photo.favorite
+        assert s.scalar(select(Album.name)) == "Summer"
+        dog = s.scalar(select(Tag).where(Tag.name == "dog"))
+        assert dog.synonyms == ["puppy"] and dog.parent_id == 1
+        sources = {(t.tag_id, t.source) for t in s.scalars(select(PhotoTag))}
+        assert sources == {(2, "clip"), (3, "user")}
 
 
 def test_a_failed_migration_rolls_back(tmp_path, monkeypatch):

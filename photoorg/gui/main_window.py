@@ -144,12 +144,26 @@ class MainWindow(QMainWindow):
         self.indexing = IndexController(library, self)
         self.scope: Scope = ALL
         self._closing = False
+        # Extension points for features (see photoorg/features.py):
+        #: key -> function(library) -> list[SidebarEntry], computed off the GUI thread
+        self.sidebar_sections: dict = {}
+        #: function(window, menu, photo_ids) adding entries to the photo menu
+        self.photo_menu_extensions: list = []
+        #: function(window, menu, scope) adding entries to a sidebar item's menu
+        self.sidebar_menu_extensions: list = []
+        #: function(window) called after any refresh of the sidebar and grid
+        self.refresh_listeners: list = []
+        #: scope kind -> page widget with show_scope(scope), shown instead of the grid
+        self.scope_pages: dict = {}
         self.last_error = ""
 
         self._build_widgets()
         self._build_actions()
         self._build_menus()
         self._connect()
+        from photoorg.features import install_gui_features
+
+        install_gui_features(self)
         self._restore_state()
         self.refresh_all()
         QTimer.singleShot(0, self._start_background_scan)
@@ -363,6 +377,8 @@ class MainWindow(QMainWindow):
     def refresh_all(self) -> None:
         self.refresh_sidebar()
         self.refresh_grid()
+        for listener in self.refresh_listeners:
+            listener(self)
 
     def refresh_sidebar(self) -> None:
         db = self.library.db
@@ -378,9 +394,6 @@ class MainWindow(QMainWindow):
             }
 
         self.tasks.submit("sidebar", load, self._apply_sidebar, self._show_error)
-
-    #: features add sidebar sections: key -> function(library) -> list[SidebarEntry]
-    sidebar_sections: dict = {}
 
     def _apply_sidebar(self, data: dict) -> None:
         counts = data["counts"]
@@ -428,6 +441,8 @@ class MainWindow(QMainWindow):
         return scope_filters(self.scope).merged(self.search.filters)
 
     def refresh_grid(self) -> None:
+        if self.scope.kind in self.scope_pages:
+            return
         if self.scope.kind == "attention":
             from photoorg.status import failures
 
@@ -481,6 +496,11 @@ class MainWindow(QMainWindow):
             return
         self.scope = scope
         self.setWindowTitle(f"{scope.label or 'All photos'} — photoorg")
+        if scope.kind in self.scope_pages:
+            page = self.scope_pages[scope.kind]
+            self.pages.setCurrentWidget(page)
+            page.show_scope(scope)
+            return
         if scope.kind == "attention":
             self.pages.setCurrentWidget(self.attention)
         elif self.pages.currentWidget() is not self.welcome:
@@ -769,8 +789,6 @@ class MainWindow(QMainWindow):
         for extend in self.photo_menu_extensions:
             extend(self, menu, ids)
 
-    photo_menu_extensions: list = []
-
     def _sidebar_menu(self, scope: Scope, position) -> None:
         menu = QMenu(self)
         if scope.kind == "album":
@@ -784,8 +802,6 @@ class MainWindow(QMainWindow):
             extend(self, menu, scope)
         if not menu.isEmpty():
             menu.exec(position)
-
-    sidebar_menu_extensions: list = []
 
     # -- folders, indexing -------------------------------------------------------------------------
 

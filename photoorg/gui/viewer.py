@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPixmap, QWheelEvent
+from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPen, QPixmap, QWheelEvent
 from PySide6.QtWidgets import QGestureEvent, QLabel, QPinchGesture, QWidget
 
 from photoorg.browse import PhotoRow
@@ -43,6 +43,10 @@ class ImageCanvas(QWidget):
         self.offset = QPointF(0, 0)
         self._drag_from: QPointF | None = None
         self.message = ""
+        # Boxes drawn over the photo (faces): (x, y, w, h, label) in the
+        # photo's displayed full-size pixels.
+        self.overlays: list[tuple[int, int, int, int, str]] = []
+        self.show_overlays = True
 
     def set_image(self, image: QImage | None, source_size=None, keep_view: bool = False) -> None:
         old_pixmap = self.pixmap
@@ -123,6 +127,28 @@ class ImageCanvas(QWidget):
         target = QRectF((self.width() - w) / 2 + offset.x(), (self.height() - h) / 2 + offset.y(), w, h)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 2.0)
         painter.drawPixmap(target, self.pixmap, QRectF(self.pixmap.rect()))
+        if self.overlays and self.show_overlays:
+            self._paint_overlays(painter, target)
+
+    def _paint_overlays(self, painter: QPainter, target: QRectF) -> None:
+        full_width = self.source_size[0] if self.source_size and self.source_size[0] else self.pixmap.width()
+        ratio = target.width() / max(1, full_width)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        for x, y, w, h, label in self.overlays:
+            box = QRectF(target.x() + x * ratio, target.y() + y * ratio, w * ratio, h * ratio)
+            painter.setPen(QPen(QColor("#facc15"), 2))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(box, 4, 4)
+            if label:
+                metrics = painter.fontMetrics()
+                text_rect = QRectF(
+                    box.x(), box.bottom() + 3, metrics.horizontalAdvance(label) + 12, metrics.height() + 4
+                )
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(QColor(0, 0, 0, 170))
+                painter.drawRoundedRect(text_rect, 4, 4)
+                painter.setPen(QColor("#ffffff"))
+                painter.drawText(text_rect, Qt.AlignmentFlag.AlignCenter, label)
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120.0
@@ -189,7 +215,9 @@ class Viewer(QWidget):
         self._images: OrderedDict[tuple[str, int], QImage] = OrderedDict()
         self._pending: set[tuple[str, int]] = set()
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.overlay_builders = []  # features draw on top (face boxes)
+        #: features draw boxes over the photo: function(PhotoRow) -> [(x, y, w, h, label)],
+        #: called off the GUI thread
+        self.overlay_providers: list = []
 
     def resizeEvent(self, event) -> None:
         self.canvas.setGeometry(self.rect())
@@ -223,11 +251,28 @@ class Viewer(QWidget):
             self.canvas.show_message("Loading…")
             self._load(row, self.screen_side(), show=True)
         self._update_caption()
+        self._load_overlays(row)
         self.current_changed.emit(row.id)
         # Neighbours decode while the user looks at this one.
         for neighbour in (self.position + 1, self.position - 1):
             if 0 <= neighbour < len(self.rows):
                 self._load(self.rows[neighbour], self.screen_side(), show=False)
+
+    def _load_overlays(self, row: PhotoRow) -> None:
+        self.canvas.overlays = []
+        if not self.overlay_providers:
+            return
+        providers = list(self.overlay_providers)
+
+        def collect():
+            return [box for provider in providers for box in provider(row)]
+
+        def done(boxes) -> None:
+            if self.current is not None and self.current.id == row.id:
+                self.canvas.overlays = boxes
+                self.canvas.update()
+
+        self.tasks.submit("viewer-overlays", collect, done)
 
     def _load(self, row: PhotoRow, side: int, show: bool, keep_view: bool = False) -> None:
         key = (row.path, side)
@@ -298,6 +343,9 @@ class Viewer(QWidget):
             self.canvas.set_fit()
         elif modifiers & Qt.KeyboardModifier.ControlModifier and key == Qt.Key.Key_1:
             self.actual_size()
+        elif key == Qt.Key.Key_B and not modifiers:
+            self.canvas.show_overlays = not self.canvas.show_overlays
+            self.canvas.update()
         elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
             self.canvas.zoom_by(1.25)
         elif key == Qt.Key.Key_Minus:

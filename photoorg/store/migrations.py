@@ -145,9 +145,109 @@ def _v2_organise(con: sqlite3.Connection) -> None:
     )
 
 
+def _v3_tags(con: sqlite3.Connection) -> None:
+    """Tags (vocabulary, custom concepts, user labels), per-photo tags with
+    source and confidence, cached concept vectors, and groups (events, visual)."""
+    _run(
+        con,
+        """
+        CREATE TABLE tags (
+            id INTEGER NOT NULL PRIMARY KEY,
+            name VARCHAR(100) NOT NULL UNIQUE,
+            parent_id INTEGER REFERENCES tags (id) ON DELETE SET NULL,
+            kind VARCHAR(20),
+            origin VARCHAR(16) NOT NULL,
+            synonyms TEXT,
+            prompts TEXT,
+            auto BOOLEAN NOT NULL,
+            created_at DATETIME NOT NULL
+        );
+        CREATE INDEX ix_tags_parent ON tags (parent_id);
+        CREATE TABLE photo_tags (
+            photo_id INTEGER NOT NULL REFERENCES photos (id) ON DELETE CASCADE,
+            tag_id INTEGER NOT NULL REFERENCES tags (id) ON DELETE CASCADE,
+            source VARCHAR(16) NOT NULL,
+            confidence FLOAT NOT NULL,
+            state VARCHAR(8) NOT NULL,
+            updated_at DATETIME NOT NULL,
+            PRIMARY KEY (photo_id, tag_id, source)
+        );
+        CREATE INDEX ix_photo_tags_tag ON photo_tags (tag_id, state);
+        CREATE TABLE tag_vectors (
+            tag_id INTEGER NOT NULL REFERENCES tags (id) ON DELETE CASCADE,
+            model_id INTEGER NOT NULL REFERENCES models (id) ON DELETE CASCADE,
+            prompts_hash VARCHAR(64) NOT NULL,
+            vector BLOB NOT NULL,
+            PRIMARY KEY (tag_id, model_id)
+        );
+        CREATE TABLE photo_groups (
+            id INTEGER NOT NULL PRIMARY KEY,
+            kind VARCHAR(16) NOT NULL,
+            title VARCHAR(200) NOT NULL,
+            cover_photo_id INTEGER REFERENCES photos (id) ON DELETE SET NULL,
+            start DATETIME,
+            end DATETIME,
+            lat FLOAT,
+            lon FLOAT,
+            created_at DATETIME NOT NULL
+        );
+        CREATE INDEX ix_photo_groups_kind ON photo_groups (kind, start);
+        CREATE TABLE photo_group_members (
+            group_id INTEGER NOT NULL REFERENCES photo_groups (id) ON DELETE CASCADE,
+            photo_id INTEGER NOT NULL REFERENCES photos (id) ON DELETE CASCADE,
+            PRIMARY KEY (group_id, photo_id)
+        );
+        CREATE INDEX ix_photo_group_members_photo ON photo_group_members (photo_id);
+        """,
+    )
+
+
+def _v4_people(con: sqlite3.Connection) -> None:
+    """Faces with descriptors and boxes, people, and the user's "not this
+    person" decisions."""
+    _run(
+        con,
+        """
+        CREATE TABLE people (
+            id INTEGER NOT NULL PRIMARY KEY,
+            name VARCHAR(200),
+            hidden BOOLEAN NOT NULL,
+            cover_face_id INTEGER,
+            created_at DATETIME NOT NULL,
+            updated_at DATETIME NOT NULL
+        );
+        CREATE TABLE faces (
+            id INTEGER NOT NULL PRIMARY KEY,
+            photo_id INTEGER NOT NULL REFERENCES photos (id) ON DELETE CASCADE,
+            x INTEGER NOT NULL,
+            y INTEGER NOT NULL,
+            w INTEGER NOT NULL,
+            h INTEGER NOT NULL,
+            descriptor BLOB NOT NULL,
+            landmarks TEXT,
+            quality FLOAT NOT NULL,
+            detector VARCHAR(16) NOT NULL,
+            person_id INTEGER REFERENCES people (id) ON DELETE SET NULL,
+            assigned_by VARCHAR(8),
+            created_at DATETIME NOT NULL
+        );
+        CREATE INDEX ix_faces_photo ON faces (photo_id);
+        CREATE INDEX ix_faces_person ON faces (person_id);
+        CREATE TABLE face_rejections (
+            face_id INTEGER NOT NULL REFERENCES faces (id) ON DELETE CASCADE,
+            person_id INTEGER NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+            created_at DATETIME NOT NULL,
+            PRIMARY KEY (face_id, person_id)
+        );
+        """,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1_core,
     _v2_organise,
+    _v3_tags,
+    _v4_people,
 ]
 LATEST_VERSION = len(MIGRATIONS)
 

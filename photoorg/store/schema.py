@@ -208,3 +208,141 @@ class AlbumPhoto(Base):
     added_at: Mapped[datetime] = mapped_column(nullable=False)
 
     __table_args__ = (Index("ix_album_photos_photo", "photo_id"),)
+
+
+# -- v3: tags and groups -------------------------------------------------------------------
+
+TAG_ON = "on"
+TAG_OFF = "off"  # a user removed this tag from the photo: auto tags of it stay hidden
+
+TAG_SOURCE_USER = "user"
+TAG_SOURCE_CLIP = "clip"
+TAG_SOURCE_CLASSIFIER = "classifier"
+
+
+class Tag(Base):
+    """A tag: a vocabulary concept, a user's custom concept (with prompts, so
+    the CLIP tagger can find it), or a plain user label. ``parent_id`` makes
+    the hierarchy (golden retriever -> dog -> animal)."""
+
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("tags.id", ondelete="SET NULL"), nullable=True)
+    kind: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    origin: Mapped[str] = mapped_column(String(16), nullable=False)
+    synonyms: Mapped[object] = mapped_column(JsonText, nullable=True)
+    prompts: Mapped[object] = mapped_column(JsonText, nullable=True)
+    auto: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+
+    __table_args__ = (Index("ix_tags_parent", "parent_id"),)
+
+
+class PhotoTag(Base):
+    """One tag on one photo from one source. A user's decision (source "user",
+    state on or off) wins over the auto sources and survives re-tagging."""
+
+    __tablename__ = "photo_tags"
+
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(16), primary_key=True)
+    confidence: Mapped[float] = mapped_column(Float, nullable=False)
+    state: Mapped[str] = mapped_column(String(8), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(nullable=False)
+
+    __table_args__ = (Index("ix_photo_tags_tag", "tag_id", "state"),)
+
+
+class TagVector(Base):
+    """A concept's prompt-ensemble text vector under one model (a cache)."""
+
+    __tablename__ = "tag_vectors"
+
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id", ondelete="CASCADE"), primary_key=True)
+    prompts_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    vector: Mapped[object] = mapped_column(Vector, nullable=False)
+
+
+class PhotoGroup(Base):
+    """An event (photos close in time and place) or a visual group (photos that
+    look alike)."""
+
+    __tablename__ = "photo_groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    cover_photo_id: Mapped[int | None] = mapped_column(
+        ForeignKey("photos.id", ondelete="SET NULL"), nullable=True
+    )
+    start: Mapped[datetime | None] = mapped_column(nullable=True)
+    end: Mapped[datetime | None] = mapped_column(nullable=True)
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+
+    __table_args__ = (Index("ix_photo_groups_kind", "kind", "start"),)
+
+
+class PhotoGroupMember(Base):
+    __tablename__ = "photo_group_members"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("photo_groups.id", ondelete="CASCADE"), primary_key=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
+
+    __table_args__ = (Index("ix_photo_group_members_photo", "photo_id"),)
+
+
+# -- v4: faces and people ----------------------------------------------------------------------
+
+ASSIGNED_AUTO = "auto"
+ASSIGNED_USER = "user"
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    hidden: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    cover_face_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(nullable=False)
+
+
+class Face(Base):
+    """A detected face: its box in the displayed (upright) photo, its 128-D
+    descriptor, a quality score, and who it is. ``assigned_by`` "user" marks a
+    decision no automatic run may change."""
+
+    __tablename__ = "faces"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), nullable=False)
+    x: Mapped[int] = mapped_column(Integer, nullable=False)
+    y: Mapped[int] = mapped_column(Integer, nullable=False)
+    w: Mapped[int] = mapped_column(Integer, nullable=False)
+    h: Mapped[int] = mapped_column(Integer, nullable=False)
+    descriptor: Mapped[object] = mapped_column(Vector, nullable=False)
+    landmarks: Mapped[object] = mapped_column(JsonText, nullable=True)
+    quality: Mapped[float] = mapped_column(Float, nullable=False)
+    detector: Mapped[str] = mapped_column(String(16), nullable=False)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), nullable=True)
+    assigned_by: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
+
+    __table_args__ = (Index("ix_faces_photo", "photo_id"), Index("ix_faces_person", "person_id"))
+
+
+class FaceRejection(Base):
+    """The user said this face is not this person: never assign it there again."""
+
+    __tablename__ = "face_rejections"
+
+    face_id: Mapped[int] = mapped_column(ForeignKey("faces.id", ondelete="CASCADE"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(nullable=False)
