@@ -20,8 +20,8 @@ from photoorg.store.schema import (
     ScanError,
 )
 
-# name -> function giving the stage's current version without loading models.
-# Later features register their stages here.
+# name -> function giving the stage's current version without loading models
+# (None: the stage does not apply to this library now). Features register theirs.
 STAGE_VERSIONS: dict[str, Callable[[Library], str]] = {
     "thumbnail": lambda lib: f"jpeg-{lib.thumbnails.size}",
     "clip": lambda lib: lib.model_choice().key,
@@ -64,6 +64,8 @@ def stage_counts(library: Library, visible_total: int, waiting: dict[str, str]) 
     with library.db.session() as s:
         for name, version_of in STAGE_VERSIONS.items():
             version = version_of(library)
+            if version is None:
+                continue
             rows = dict(
                 s.execute(
                     select(PhotoStage.state, func.count())

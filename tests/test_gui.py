@@ -174,9 +174,8 @@ def test_without_a_model_search_explains_and_browsing_works(qtbot, make_window, 
     wait_indexed(qtbot, window)
     wait_grid(qtbot, window, lambda n: n == 5)
     window.search.set_text("a dog on the beach")
-    qtbot.waitUntil(lambda: "rank" in window.search.notice.text().lower(), timeout=10_000)
+    qtbot.waitUntil(lambda: "rank by meaning" in window.search.notice.text().lower(), timeout=30_000)
     assert "ViT-B-32" in window.search.notice.text()
-    assert window.model.rowCount() == 0
     window.search.set_text("")
     wait_grid(qtbot, window, lambda n: n == 5)
 

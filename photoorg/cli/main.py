@@ -87,6 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nInterrupted.", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`photoorg tags | head`): not an error worth a word.
+        sys.stderr.close()
+        return 0
     except PhotoorgError as exc:
         print(f"photoorg: {exc}", file=sys.stderr)
         return 1

@@ -14,7 +14,14 @@ from typing import TextIO
 
 from photoorg.progress import Progress
 
-STAGE_LABELS = {"scan": "Scanning", "index": "Indexing", "download": "Downloading"}
+STAGE_LABELS = {
+    "scan": "Scanning",
+    "index": "Indexing",
+    "download": "Downloading",
+    "load": "Loading",
+    "tags-clip": "Tagging",
+    "groups": "Grouping",
+}
 
 
 def format_duration(seconds: float | None) -> str:
@@ -74,8 +81,10 @@ class ProgressPrinter:
                 f"{label:<11} [{bar}] {event.done}/{event.total} {fraction * 100:5.1f}%  "
                 f"{format_rate(event.rate)}  ETA {format_duration(event.eta)}  {event.message}"
             ).rstrip()
-        detail = f" {event.message}" if event.message else ""
-        return f"{label:<11} {event.done} files{detail}"
+        if event.stage == "scan":
+            detail = f" {event.message}" if event.message else ""
+            return f"{label:<11} {event.done} files{detail}"
+        return f"{label:<11} {event.message}".rstrip()
 
     def _print_line(self, text: str) -> None:
         if self._line_open:

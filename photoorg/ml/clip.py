@@ -135,6 +135,13 @@ class ClipEncoder:
         return int(max(size) if isinstance(size, (tuple, list)) else size)
 
     @property
+    def logit_scale(self) -> float:
+        """The temperature the model was trained with (100 for OpenCLIP models)."""
+        self.load()
+        scale = getattr(self._model, "logit_scale", None)
+        return float(scale.detach().exp()) if scale is not None else 100.0
+
+    @property
     def dim(self) -> int:
         if self._dim is None:
             import torch
@@ -449,6 +456,10 @@ def get_encoder(
     if encoder is not None and (encoder.has_text or not text):
         return encoder
     path = resolve_weights(choice, allow_download=allow_download, progress=progress, cancel=cancel)
+    if encoder is not None:
+        # The image-only encoder is replaced by a full one: free it first, so
+        # two copies of the image tower never share the memory.
+        release_encoders()
     encoder = ClipEncoder(choice, path, resolved_device, threads, text=text).load()
     with _encoders_lock:
         for old in _encoders.values():

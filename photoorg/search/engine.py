@@ -18,7 +18,7 @@ from photoorg.errors import ModelUnavailableError, PhotoorgError
 from photoorg.ml.clip import ClipEncoder
 from photoorg.ml.registry import ModelChoice
 from photoorg.search.filters import SearchFilters, filter_clauses, filtered_photo_ids, visible_photos
-from photoorg.search.query import parse_query
+from photoorg.search.query import ParsedQuery, parse_query
 from photoorg.search.vector_index import VectorIndex
 from photoorg.store.db import Database
 from photoorg.store.schema import Album, Model, Photo
@@ -53,6 +53,8 @@ class SearchResults:
 # registered by later features. Each returns results or None to pass.
 FallbackRanker = Callable[["SearchEngine", str, SearchFilters, int], SearchResults | None]
 FALLBACK_RANKERS: list[FallbackRanker] = []
+# Features read the query before it runs (tags: bare tag words become tag filters).
+QUERY_REWRITERS: list[Callable[[SearchEngine, ParsedQuery], ParsedQuery]] = []
 
 
 class SearchEngine:
@@ -122,6 +124,8 @@ class SearchEngine:
         sort: str = SORT_RELEVANCE,
     ) -> SearchResults:
         parsed = parse_query(query)
+        for rewrite in QUERY_REWRITERS:
+            parsed = rewrite(self, parsed)
         combined = (filters or SearchFilters()).merged(parsed.filters)
         combined = self._resolve_album(parsed.album_name, combined)
         if not parsed.text:
@@ -133,7 +137,7 @@ class SearchEngine:
             for ranker in FALLBACK_RANKERS:
                 results = ranker(self, parsed.text, combined, limit)
                 if results is not None:
-                    results.notice = results.notice or _fallback_notice(exc)
+                    results.notice = " ".join(filter(None, [_fallback_notice(exc), results.notice]))
                     return results
             raise SearchUnavailable(f"Can't rank photos by meaning: {exc}") from exc
         vector = encoder.encode_query(parsed.text)
@@ -196,4 +200,4 @@ class SearchEngine:
 
 
 def _fallback_notice(exc: Exception) -> str:
-    return f"Ranked by tags, not by meaning: {exc}"
+    return f"Can't rank by meaning, so these are matched by tags. {exc}"

@@ -1,0 +1,2 @@
+"""Automatic and user tags, tag search, and grouping photos into events and
+visual groups."""
