@@ -87,6 +87,7 @@ class SearchBar(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.filters = SearchFilters()
+        self._extra_chips: list = []
         self.field = QLineEdit()
         self.field.setObjectName("SearchField")
         self.field.setPlaceholderText(
@@ -225,9 +226,21 @@ class SearchBar(QWidget):
             self._set(date_from=start, date_to=end)
 
     def _set(self, **changes) -> None:
+        self.set_filter(**changes)
+
+    def set_filter(self, **changes) -> None:
+        """Change some filters (a chip's menu) and run the query again."""
         self.filters = replace(self.filters, **changes)
         self._refresh_chips()
         self.changed.emit()
+
+    def add_chip(self, title: str, value_of) -> Chip:
+        """A feature's chip (Tag, Person): ``value_of(filters)`` says what it
+        shows; the feature fills ``chip.menu_`` and calls ``set_filter``."""
+        chip = Chip(title)
+        self.chips_row.insertWidget(self.chips_row.count() - 1, chip)
+        self._extra_chips.append((chip, value_of))
+        return chip
 
     def set_filters(self, filters: SearchFilters) -> None:
         self.filters = filters
@@ -243,3 +256,5 @@ class SearchBar(QWidget):
             self.date_chip.set_value(None)
         self.folder_chip.set_value(f.folder.rstrip("/").rsplit("/", 1)[-1] if f.folder else None)
         self.camera_chip.set_value(f.camera)
+        for chip, value_of in self._extra_chips:
+            chip.set_value(value_of(f))

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.sql import Select
 
 from photoorg.roots import normalise, prefix_range
-from photoorg.store.schema import PHOTO_OK, AlbumPhoto, Photo
+from photoorg.store.schema import PHOTO_OK, AlbumPhoto, Photo, PhotoGroupMember
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class SearchFilters:
     date_to: date | None = None  # inclusive
     camera: str | None = None  # matched against make and model, case-insensitive
     album_id: int | None = None
+    group_id: int | None = None  # an event or a visual group
     favorites_only: bool = False
     min_rating: int = 0
     tags: tuple[str, ...] = ()  # all must be present
@@ -39,6 +40,7 @@ class SearchFilters:
                 self.date_to,
                 self.camera,
                 self.album_id is not None,
+                self.group_id is not None,
                 self.favorites_only,
                 self.min_rating,
                 self.tags,
@@ -50,7 +52,7 @@ class SearchFilters:
     def merged(self, other: SearchFilters) -> SearchFilters:
         """These filters with ``other``'s set fields on top (query text over flags)."""
         changes = {}
-        for name in ("folder", "date_from", "date_to", "camera", "album_id"):
+        for name in ("folder", "date_from", "date_to", "camera", "album_id", "group_id"):
             value = getattr(other, name)
             if value is not None:
                 changes[name] = value
@@ -96,6 +98,12 @@ def filter_clauses(filters: SearchFilters) -> list[ColumnElement]:
     if filters.album_id is not None:
         clauses.append(
             Photo.id.in_(select(AlbumPhoto.photo_id).where(AlbumPhoto.album_id == filters.album_id))
+        )
+    if filters.group_id is not None:
+        clauses.append(
+            Photo.id.in_(
+                select(PhotoGroupMember.photo_id).where(PhotoGroupMember.group_id == filters.group_id)
+            )
         )
     if filters.favorites_only:
         clauses.append(Photo.favorite.is_(True))
