@@ -359,3 +359,14 @@ def test_shipped_minilm_vectors_cover_the_vocabulary():
     assert set(vocabulary_texts()) <= set(shipped), "run: python -m photoorg.tags.text_vectors"
     vector = shipped["dog"]
     assert vector.shape == (384,) and abs(np.linalg.norm(vector) - 1) < 0.01
+
+
+def test_noise_spread_over_many_concepts_tags_nothing():
+    tree = TagTree()
+    tree.names[1], tree.parents[1] = "animal", None
+    for child in range(2, 402):  # 400 animals, as in the vocabulary
+        tree.names[child], tree.parents[child] = f"animal {child}", 1
+    space = ConceptSpace.build(tree, list(tree.names), set(tree.names))
+    uniform = np.full((1, 401), 1 / 401, dtype=np.float32)
+    assert select_tags(uniform, space, threshold=0.10, max_tags=6)[0] == [(1, pytest.approx(1.0))]
+    assert select_tags(uniform, space, threshold=0.10, max_tags=6, floor=0.01) == [[]]

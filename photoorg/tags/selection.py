@@ -63,11 +63,17 @@ class ConceptSpace:
 
 
 def select_tags(
-    probabilities: np.ndarray, space: ConceptSpace, threshold: float, max_tags: int
+    probabilities: np.ndarray, space: ConceptSpace, threshold: float, max_tags: int, floor: float = 0.0
 ) -> list[list[tuple[int, float]]]:
-    """Per photo (row), the chosen (tag id, confidence) pairs."""
+    """Per photo (row), the chosen (tag id, confidence) pairs.
+
+    Probabilities under ``floor`` are noise and are not summed: spread over
+    hundreds of concepts, they would make a broad parent ("animal") look sure.
+    """
     if probabilities.size == 0:
         return [[] for _ in range(probabilities.shape[0])]
+    if floor:
+        probabilities = np.where(probabilities >= floor, probabilities, 0.0)
     # (P @ up) computed as (up.T @ P.T).T: sparse times dense stays cheap.
     summed = np.asarray((space.up.T @ probabilities.astype(np.float32).T).T)
     candidates = (summed >= threshold) & space.selectable[None, :]

@@ -166,7 +166,9 @@ class ClipTagger:
                 break
             probabilities = np.zeros((len(photo_ids), len(space.tag_ids)), dtype=np.float32)
             probabilities[:, columns] = softmax(scale * (matrix @ vectors.T))
-            chosen = select_tags(probabilities, space, calibration.CLIP_THRESHOLD, calibration.MAX_TAGS)
+            chosen = select_tags(
+                probabilities, space, calibration.CLIP_THRESHOLD, calibration.MAX_TAGS, calibration.CLIP_FLOOR
+            )
             self._write(photo_ids, chosen, version)
             done += len(photo_ids)
             yield meter.progress(STAGE, done, total)
