@@ -368,5 +368,6 @@ def test_noise_spread_over_many_concepts_tags_nothing():
         tree.names[child], tree.parents[child] = f"animal {child}", 1
     space = ConceptSpace.build(tree, list(tree.names), set(tree.names))
     uniform = np.full((1, 401), 1 / 401, dtype=np.float32)
-    assert select_tags(uniform, space, threshold=0.10, max_tags=6)[0] == [(1, pytest.approx(1.0))]
+    # Without a floor the sum of noise makes "animal" look certain:
+    assert [t for t, _ in select_tags(uniform, space, threshold=0.10, max_tags=6)[0]] == [1]
     assert select_tags(uniform, space, threshold=0.10, max_tags=6, floor=0.01) == [[]]
