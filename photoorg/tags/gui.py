@@ -225,6 +225,7 @@ def _sidebar_menu(window, menu, scope: Scope) -> None:
             if answer == QMessageBox.StandardButton.Yes:
                 window._write(lambda: store.delete_tag(window.library.db, name), "Tag deleted")
 
+        menu.addAction(icon("sparkles"), "Teach a new concept…", partial(new_concept, window))
         menu.addAction(icon("tag"), "Rename…", rename)
         menu.addAction(icon("merge"), "Merge into…", merge)
         menu.addAction(icon("trash"), "Delete tag…", delete)
@@ -273,10 +274,46 @@ def _details_section(details: dict) -> QWidget | None:
     return box
 
 
+def new_concept(window) -> None:
+    """Teach the tagger a concept of the user's own; the library is re-tagged
+    from its stored vectors at once."""
+    name, ok = QInputDialog.getText(
+        window, "New concept", "Name of the concept (for example “grandpa's boat”):"
+    )
+    if not ok or not name.strip():
+        return
+    description, ok = QInputDialog.getText(
+        window, "New concept", "Describe what it looks like (optional):", text=f"a photo of {name.strip()}"
+    )
+    if not ok:
+        return
+
+    def run():
+        from photoorg.tags import store
+        from photoorg.tags.zero_shot import ClipTagger
+
+        store.add_concept(window.library.db, name, [description] if description.strip() else None)
+        tagged = 0
+        for event in ClipTagger(window.library).run(everything=True):
+            tagged = event.done
+        return tagged
+
+    window.tasks.submit(
+        None,
+        run,
+        lambda tagged: (
+            window.statusBar().showMessage(f"Re-tagged {tagged} photo(s) with “{name}”", 6000),
+            window.refresh_all(),
+        ),
+        window._show_error,
+    )
+
+
 def _fill_tag_chip(window, chip, names: list[str]) -> None:
     menu = chip.menu_
     menu.clear()
     menu.addAction("Any tag", lambda: window.search.set_filter(tags=()))
+    menu.addAction(icon("sparkles"), "Teach a new concept…", partial(new_concept, window))
     menu.addSeparator()
     for name in names[:TOP_TAGS_IN_CHIP]:
         menu.addAction(name, lambda n=name: window.search.set_filter(tags=(n,)))
