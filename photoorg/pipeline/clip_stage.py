@@ -6,13 +6,12 @@ from datetime import datetime
 
 import numpy as np
 from PIL import Image
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from photoorg.ml.clip import ClipEncoder
 from photoorg.ml.registry import ModelChoice
 from photoorg.pipeline.stages import ImageStage
-from photoorg.store.db import bump_generation
 from photoorg.store.schema import Embedding, Model
 
 EMBEDDINGS_GENERATION = "embeddings"
@@ -37,6 +36,7 @@ def ensure_model_row(session: Session, choice: ModelChoice, dim: int) -> int:
 
 class ClipStage(ImageStage):
     name = "clip"
+    generation = EMBEDDINGS_GENERATION
 
     def __init__(self, encoder: ClipEncoder, model_id: int, batch_size: int | None = None) -> None:
         self.encoder = encoder
@@ -63,8 +63,7 @@ class ClipStage(ImageStage):
         # Delete and insert rather than update: a fresh id tells the in-memory
         # search matrix that this vector changed.
         self.forget(session, photo_id)
-        session.add(Embedding(photo_id=photo_id, model_id=self.model_id, vector=result))
-        bump_generation(session, EMBEDDINGS_GENERATION)
+        session.execute(insert(Embedding).values(photo_id=photo_id, model_id=self.model_id, vector=result))
 
     def copy_result(self, session: Session, source_photo_id: int, target_photo_id: int) -> bool:
         vector = session.scalar(

@@ -14,10 +14,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from photoorg.pipeline.stages import ImageStage, clear_stages, mark_stage
+from photoorg.pipeline.stages import ImageStage, StageMarks, clear_stages
 from photoorg.pipeline.work import WorkItem, WorkResult
 from photoorg.roots import PHOTOS_GENERATION, prefix_range, root_is_online
 from photoorg.scan.walker import FileEntry, WalkProblem, walk
@@ -194,12 +194,21 @@ class ResultWriter:
         self.all_stages = list(all_stages)
         self.counts = IndexCounts()
         self._root_online: dict[int | None, bool] = {}
+        self._marks = StageMarks()
+        self._saved_by: set[str] = set()
 
     def write(self, batch: Sequence[WorkResult]) -> None:
+        self._marks = StageMarks()
+        self._saved_by: set[str] = set()
         with self.db.transaction() as s:
             for result in batch:
                 self._write_one(s, result)
+            self._marks.flush(s)
             bump_generation(s, PHOTOS_GENERATION)
+            for name in self._saved_by:
+                generation = self.stages[name].generation
+                if generation:
+                    bump_generation(s, generation)
 
     # -- one result ------------------------------------------------------------
 
@@ -224,17 +233,19 @@ class ResultWriter:
         for name, output in result.outputs.items():
             stage = self.stages[name]
             stage.save(s, photo_id, output)
-            mark_stage(s, photo_id, name, stage.version)
+            self._marks.add(photo_id, name, stage.version)
+            self._saved_by.add(name)
             self.counts.stage_done[name] = self.counts.stage_done.get(name, 0) + 1
         for name, error in result.stage_errors.items():
             stage = self.stages.get(name)
             if stage is not None:
-                mark_stage(s, photo_id, name, stage.version, error=error)
+                self._marks.add(photo_id, name, stage.version, error=error)
                 self.counts.stage_failed[name] = self.counts.stage_failed.get(name, 0) + 1
         if copied_from is not None:
             for stage in self.stages.values():
                 if stage.copy_result(s, copied_from, photo_id):
-                    mark_stage(s, photo_id, stage.name, stage.version)
+                    self._marks.add(photo_id, stage.name, stage.version)
+                    self._saved_by.add(stage.name)
 
     def _apply_file(self, s: Session, result: WorkResult) -> tuple[int | None, int | None]:
         """Insert, update or move the photo row. Returns (photo id, id of an
@@ -311,14 +322,13 @@ class ResultWriter:
             s.execute(update(Photo).where(Photo.id == moved).values(**values))
             self.counts.moved += 1
             return moved, None
-        photo = Photo(added_at=now, **values)
-        s.add(photo)
-        s.flush()
+        # Core insert: the ORM's unit of work costs more than the row itself.
+        new_id = s.execute(insert(Photo).values(added_at=now, **values)).inserted_primary_key[0]
         self.counts.indexed += 1
-        sibling = self._sibling(s, result.content_hash, exclude=photo.id) if result.known_content else None
+        sibling = self._sibling(s, result.content_hash, exclude=new_id) if result.known_content else None
         if sibling is not None:
             self.counts.copied += 1
-        return photo.id, sibling
+        return new_id, sibling
 
     def _sibling(self, s: Session, content_hash: str, exclude: int) -> int | None:
         return s.scalar(

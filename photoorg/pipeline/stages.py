@@ -24,7 +24,6 @@ from typing import Any
 
 from PIL import Image
 from sqlalchemy import delete, exists, select
-from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session
 
 from photoorg.store.schema import STAGE_DONE, STAGE_FAILED, PhotoStage
@@ -56,6 +55,8 @@ class ImageStage(ABC):
     batch_size: int = 16
     #: False when ``prepare`` does all the work (thumbnails): no inference step
     uses_inference: bool = True
+    #: a generation counter to bump (once per written batch) when results are saved
+    generation: str | None = None
 
     @property
     @abstractmethod
@@ -107,23 +108,25 @@ class WaitingStage(ImageStage):
         raise RuntimeError("a waiting stage is never run")
 
 
-def mark_stage(
-    session: Session, photo_id: int, stage: str, version: str, *, error: str | None = None
-) -> None:
-    values = {
-        "photo_id": photo_id,
-        "stage": stage,
-        "version": version,
-        "state": STAGE_FAILED if error else STAGE_DONE,
-        "error": error,
-        "updated_at": datetime.now(),
-    }
-    statement = insert(PhotoStage).values(**values)
-    statement = statement.on_conflict_do_update(
-        index_elements=["photo_id", "stage"],
-        set_={k: statement.excluded[k] for k in ("version", "state", "error", "updated_at")},
-    )
-    session.execute(statement)
+class StageMarks:
+    """Stage status rows gathered over a batch and written in one statement;
+    one upsert per photo and stage costs more than the rest of the writing."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple] = []
+
+    def add(self, photo_id: int, stage: str, version: str, error: str | None = None) -> None:
+        state = STAGE_FAILED if error else STAGE_DONE
+        self.rows.append((photo_id, stage, version, state, error, datetime.now().isoformat(sep=" ")))
+
+    def flush(self, session: Session) -> None:
+        if self.rows:
+            session.connection().exec_driver_sql(
+                "INSERT OR REPLACE INTO photo_stages (photo_id, stage, version, state, error, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                self.rows,
+            )
+            self.rows = []
 
 
 def clear_stages(session: Session, photo_id: int) -> None:

@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from photoorg.errors import ModelUnavailableError
 from photoorg.pipeline.stages import ImageStage
-from photoorg.store.db import bump_generation
 from photoorg.store.schema import TAG_ON, TAG_SOURCE_CLASSIFIER, PhotoTag
 from photoorg.tags import calibration
 from photoorg.tags.selection import ConceptSpace, select_tags
@@ -126,6 +125,7 @@ class ConceptMapper:
 
 class ClassifierStage(ImageStage):
     name = STAGE
+    generation = TAGS_GENERATION
     min_side = INPUT_SIZE
     batch_size = 32
 
@@ -164,7 +164,6 @@ class ClassifierStage(ImageStage):
                     updated_at=now,
                 )
             )
-        bump_generation(session, TAGS_GENERATION)
 
     def forget(self, session: Session, photo_id: int) -> None:
         session.execute(
