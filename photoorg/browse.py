@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 
@@ -18,9 +19,9 @@ SORT_OLDEST = "oldest"
 SORT_NAME = "name"
 
 
-@dataclass(frozen=True)
-class PhotoRow:
-    """What the grid needs to draw one photo without another query."""
+class PhotoRow(NamedTuple):
+    """What the grid needs to draw one photo without another query. A tuple:
+    comparing 100,000 of them (did anything change?) runs in C."""
 
     id: int
     path: str
@@ -65,7 +66,7 @@ def list_photos(
         .order_by(*_order(sort))
     )
     with db.session() as s:
-        return [PhotoRow(*row) for row in s.execute(query)]
+        return [PhotoRow._make(row) for row in s.execute(query).tuples()]
 
 
 def rows_for_ids(db: Database, ids: list[int]) -> list[PhotoRow]:

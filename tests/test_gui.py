@@ -173,9 +173,22 @@ def test_without_a_model_search_explains_and_browsing_works(qtbot, make_window, 
     window = make_window(library)
     wait_indexed(qtbot, window)
     wait_grid(qtbot, window, lambda n: n == 5)
+    # The model dialog was offered once, by itself: what, how big, from where.
+    from photoorg.gui.model_dialog import ModelDialog
+
+    qtbot.waitUntil(lambda: any(d.isVisible() for d in window.findChildren(ModelDialog)), timeout=10_000)
+    dialog = next(d for d in window.findChildren(ModelDialog) if d.isVisible())
+    text = " ".join(label.text() for label in dialog.findChildren(type(window.count_label)))
+    assert "ViT-B-32" in text and "MB" in text and "huggingface.co" in text
+    dialog.download_button.click()  # offline here: it must say so, quickly, and stay open
+    qtbot.waitUntil(lambda: "HF_HUB_OFFLINE" in dialog.status.text(), timeout=10_000)
+    assert dialog.download_button.isEnabled()
+    dialog.cancel_button.click()
+    assert not dialog.isVisible()
+
     window.search.set_text("a dog on the beach")
     qtbot.waitUntil(lambda: "rank by meaning" in window.search.notice.text().lower(), timeout=30_000)
-    assert "ViT-B-32" in window.search.notice.text()
+    assert "ViT-B-32" in window.search.notice.text() and "get-model" in window.search.notice.text()
     window.search.set_text("")
     wait_grid(qtbot, window, lambda n: n == 5)
 

@@ -25,7 +25,7 @@ CHANGED_INTERVAL = 1.5
 class IndexController(QObject):
     started = Signal()
     progress = Signal(object)  # Progress
-    notice = Signal(str)  # a warning the user should read (a waiting model, an offline folder)
+    notice = Signal(str, str)  # stage, a warning the user should read (a waiting model, an offline folder)
     photos_changed = Signal()
     finished = Signal(object)  # IndexSummary
     failed = Signal(str)
@@ -125,7 +125,7 @@ class IndexController(QObject):
         for event in indexer.run(root_ids):
             now = time.monotonic()
             if event.level == "warning" and event.message:
-                self.notice.emit(event.message)
+                self.notice.emit(event.stage, event.message)
             if event.stage == "index" and event.done != written:
                 written = event.done
                 if now - last_changed >= CHANGED_INTERVAL:

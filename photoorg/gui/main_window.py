@@ -7,6 +7,7 @@ into the core that the CLI can make too.
 
 from __future__ import annotations
 
+import html
 import logging
 import os
 import subprocess
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QSlider,
     QSplitter,
     QStackedWidget,
     QToolButton,
@@ -35,7 +37,7 @@ from photoorg import browse, organize
 from photoorg.errors import PhotoorgError
 from photoorg.gui.details import DetailsPanel
 from photoorg.gui.dialogs import AttentionPage, ShortcutsDialog
-from photoorg.gui.grid import DEFAULT_CELL, PhotoGridModel, PhotoGridView
+from photoorg.gui.grid import DEFAULT_CELL, MAX_CELL, MIN_CELL, PhotoGridModel, PhotoGridView
 from photoorg.gui.indexing import IndexController
 from photoorg.gui.search_bar import SearchBar
 from photoorg.gui.sidebar import ALL, Scope, Sidebar, SidebarEntry, folder_entries, timeline_entries
@@ -144,6 +146,9 @@ class MainWindow(QMainWindow):
         self.indexing = IndexController(library, self)
         self.scope: Scope = ALL
         self._closing = False
+        self.model_missing = ""  # why search by meaning can't run, while it can't
+        #: offer the model dialog by itself once per library
+        self.offer_model_dialog = True
         # Extension points for features (see photoorg/features.py):
         #: key -> function(library) -> list[SidebarEntry], computed off the GUI thread
         self.sidebar_sections: dict = {}
@@ -223,10 +228,21 @@ class MainWindow(QMainWindow):
         self.cancel_button.setAutoRaise(True)
         self.count_label = QLabel()
         self.count_label.setObjectName("Muted")
+        self.zoom = QSlider(Qt.Orientation.Horizontal)
+        self.zoom.setRange(MIN_CELL, MAX_CELL)
+        self.zoom.setValue(self.grid.cell_size)
+        self.zoom.setFixedWidth(110)
+        self.zoom.setToolTip("Thumbnail size (Ctrl + wheel)")
+        self.zoom.valueChanged.connect(self.grid.set_cell_size)
+        self.grid.cell_size_changed.connect(self.zoom.setValue)
         for widget in (self.pause_button, self.cancel_button):
             widget.hide()
         status.addWidget(self.status_label, 1)
         status.addPermanentWidget(self.count_label)
+        zoom_icon = QLabel()
+        zoom_icon.setPixmap(icon("image").pixmap(16, 16))
+        status.addPermanentWidget(zoom_icon)
+        status.addPermanentWidget(self.zoom)
         status.addPermanentWidget(self.progress)
         status.addPermanentWidget(self.pause_button)
         status.addPermanentWidget(self.cancel_button)
@@ -322,6 +338,7 @@ class MainWindow(QMainWindow):
         self.sidebar.scope_selected.connect(self.set_scope)
         self.sidebar.context_requested.connect(self._sidebar_menu)
         self.search.changed.connect(self.refresh_grid)
+        self.search.notice.linkActivated.connect(self._notice_link)
         self.grid.activated_photo.connect(self.open_viewer)
         self.grid.customContextMenuRequested.connect(self._grid_menu)
         self.grid.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
@@ -468,9 +485,20 @@ class MainWindow(QMainWindow):
             rows = browse.rows_for_ids(db, [hit.photo_id for hit in results.hits])
             return rows, scores, results.notice
 
-        self.tasks.submit("grid", load, self._apply_grid, self._show_error)
+        if text:
+            self.statusBar().showMessage("Searching…")
+            self.setCursor(Qt.CursorShape.BusyCursor)
+        self.tasks.submit("grid", load, self._apply_grid, self._grid_failed)
+
+    def _grid_failed(self, message: str) -> None:
+        self.unsetCursor()
+        self.statusBar().clearMessage()
+        self._show_error(message)
 
     def _apply_grid(self, result) -> None:
+        self.unsetCursor()
+        if self.statusBar().currentMessage() == "Searching…":
+            self.statusBar().clearMessage()
         rows, scores, notice = result
         self.model.set_rows(rows, scores)
         self.grid_stack.setCurrentWidget(self.grid if rows else self.empty)
@@ -482,6 +510,10 @@ class MainWindow(QMainWindow):
                 if self.scope.kind != "all"
                 else "No photos yet. Indexing shows them here as it finds them."
             )
+        if notice:
+            notice = html.escape(notice)
+            if "rank by meaning" in notice:
+                notice += ' <a href="get-model">Get the model…</a>'
         self.search.show_notice(notice)
         if self.viewer.isVisible():
             self.viewer.rows = self.model.rows
@@ -853,12 +885,18 @@ class MainWindow(QMainWindow):
             self.progress.setRange(0, 0)
             self.status_label.setText(f"{label}: {event.message or f'{event.done:,} files'}")
 
-    def _index_notice(self, message: str) -> None:
-        if "CLIP model" in message:
+    def _index_notice(self, stage: str, message: str) -> None:
+        if stage == "clip":
+            self.model_missing = message
             self.search.show_notice(
-                "Search by meaning is waiting for its model. Browsing works now. "
-                "Settings → Model → Get the model… to download it or pick a file."
+                "Search by meaning is waiting for its model; browsing, albums and tags work now. "
+                '<a href="get-model">Get the model…</a>'
             )
+            # Offered once per library; afterwards it stays one click away.
+            key = f"model/offered/{self.library.paths.root}"
+            if self.offer_model_dialog and not self.settings.value(key, False, type=bool):
+                self.settings.setValue(key, True)
+                QTimer.singleShot(0, lambda: self.get_model(message, modal=False))
         else:
             self.statusBar().showMessage(message, 10000)
 
@@ -920,15 +958,25 @@ class MainWindow(QMainWindow):
             if dialog.model_changed:
                 self.indexing.start()
 
-    def get_model(self, reason: str = "") -> bool:
+    def get_model(self, reason: str = "", modal: bool = True) -> None:
         from photoorg.gui.model_dialog import ModelDialog
 
-        dialog = ModelDialog(self.library, self, reason)
-        if dialog.exec():
-            self.search.show_notice("")
-            self.indexing.start()
-            return True
-        return False
+        dialog = ModelDialog(self.library, self, reason or self.model_missing)
+        dialog.accepted.connect(self._model_ready)
+        if modal:
+            dialog.exec()
+        else:
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.open()
+
+    def _notice_link(self, link: str) -> None:
+        if link == "get-model":
+            self.get_model()
+
+    def _model_ready(self) -> None:
+        self.model_missing = ""
+        self.search.show_notice("")
+        self.indexing.start()
 
     def show_shortcuts(self) -> None:
         ShortcutsDialog(SHORTCUTS, self).exec()

@@ -137,6 +137,7 @@ class SearchBar(QWidget):
         self.notice = QLabel()
         self.notice.setObjectName("Notice")
         self.notice.setWordWrap(True)
+        self.notice.setTextFormat(Qt.TextFormat.RichText)
         self.notice.hide()
 
         layout = QVBoxLayout(self)
