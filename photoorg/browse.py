@@ -66,7 +66,7 @@ def list_photos(
         .order_by(*_order(sort))
     )
     with db.session() as s:
-        return [PhotoRow._make(row) for row in s.execute(query).tuples()]
+        return [PhotoRow._make(row) for row in s.execute(query)]
 
 
 def rows_for_ids(db: Database, ids: list[int]) -> list[PhotoRow]:

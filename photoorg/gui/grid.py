@@ -64,6 +64,8 @@ class PhotoGridModel(QAbstractListModel):
         return None
 
     def flags(self, index):
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
     # -- content ----------------------------------------------------------------------------
@@ -107,6 +109,7 @@ class PhotoGridModel(QAbstractListModel):
             self._index()
             self.endResetModel()
             return
+        self._rows = list(self._rows)  # others (the viewer) may hold the old list
         # Removals, from the end so earlier row numbers stay valid.
         for start, end in reversed(_runs([r for r, i in enumerate(old_ids) if i not in new_set])):
             self.beginRemoveRows(QModelIndex(), start, end)
@@ -118,14 +121,16 @@ class PhotoGridModel(QAbstractListModel):
             self.beginInsertRows(QModelIndex(), start, end)
             self._rows[start:start] = [by_id[i] for i in new_ids[start : end + 1]]
             self.endInsertRows()
-        self._replace_in_place(rows, scores)
+        # Surviving rows may have changed too (a rating): take the new ones.
+        self._rows, self._scores = rows, scores
+        self._index()
+        if rows:
+            self.dataChanged.emit(self.index(0), self.index(len(rows) - 1))
 
     def _replace_in_place(self, rows: list[PhotoRow], scores: dict[int, float]) -> None:
+        """Same photos in the same order; some of their details changed."""
         changed = [i for i, (old, new) in enumerate(zip(self._rows, rows)) if old != new]
-        same_ids = len(rows) == len(self._rows) and all(self._rows[i].id == rows[i].id for i in changed)
         self._rows, self._scores = rows, scores
-        if not same_ids:
-            self._index()
         if changed:
             self.dataChanged.emit(self.index(min(changed)), self.index(max(changed)))
 
