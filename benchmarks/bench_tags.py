@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_core import OUT, _synthetic_library, eight_megapixel_jpegs, log  # noqa: E402
+from bench_core import OUT, _synthetic_library, eight_megapixel_jpegs, log
 
 
 def bench_retag(count: int) -> dict:
@@ -105,7 +105,9 @@ def bench_classifier(count: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     os.environ.setdefault("PHOTOORG_OFFLINE", "1")

@@ -8,10 +8,10 @@ import pytest
 
 pytest.importorskip("PySide6.QtCore")
 
-from PySide6.QtCore import QPersistentModelIndex  # noqa: E402
+from PySide6.QtCore import QPersistentModelIndex
 
-from photoorg.browse import PhotoRow  # noqa: E402
-from photoorg.gui.grid import ID_ROLE, PhotoGridModel  # noqa: E402
+from photoorg.browse import PhotoRow
+from photoorg.gui.grid import ID_ROLE, PhotoGridModel
 
 
 def rows(*ids, rating=0):
