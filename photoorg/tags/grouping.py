@@ -324,7 +324,8 @@ def refresh_visual_groups(
             s.flush()
             s.add_all(PhotoGroupMember(group_id=group.id, photo_id=p) for p in photo_ids)
         bump_generation(s, GROUPS_GENERATION)
-    yield Progress("groups", len(groups), len(groups), message=f"{len(groups)} visual groups")
+    message = f"{len(groups)} visual groups" if len(ids) else "Visual groups wait for the CLIP model"
+    yield Progress("groups", len(groups), len(groups), message=message)
 
 
 def list_groups(library: Library, kind: str | None = None) -> list[dict]:
