@@ -126,8 +126,20 @@ class Indexer:
                 )
         online_roots = [p.root_id for p in plans if p.online]
         self.summary.unchanged = sum(p.unchanged for p in plans)
-
         ingest = [item for plan in plans for item in plan.items]
+        # The image stages (and the models they hold) are released before the
+        # steps that follow, which may load models of their own.
+        yield from self._image_stages(ingest, online_roots)
+        if self.token.cancelled:
+            return
+        vanished = [pid for plan in plans if plan.online for pid in plan.vanished_ids]
+        self.summary.missing = mark_missing(self.db, vanished)
+        for step in self.after_stages:
+            if self.token.cancelled:
+                return
+            yield from step(self.token)
+
+    def _image_stages(self, ingest: list[WorkItem], online_roots: list[int]) -> Iterator[Progress]:
         if self.retry_failed:
             self._forget_stage_failures(self.specs)
         stages: list[ImageStage] = []
@@ -163,14 +175,6 @@ class Indexer:
                     "done": counts.stage_done.get(name, 0),
                     "failed": counts.stage_failed.get(name, 0),
                 }
-        if self.token.cancelled:
-            return
-        vanished = [pid for plan in plans if plan.online for pid in plan.vanished_ids]
-        self.summary.missing = mark_missing(self.db, vanished)
-        for step in self.after_stages:
-            if self.token.cancelled:
-                return
-            yield from step(self.token)
 
     def _scan(self, root: Root):
         scanner = scan_root(self.db, root, self.exclude, self.retry_failed)
