@@ -131,15 +131,8 @@ def _child_throughput(images: str, weights: str, workers: int, threads: int) -> 
     # came later (faces, the offline tagger) have benchmarks of their own.
     specs = [spec for spec in library.stage_specs(text_tower=False) if spec.name in ("thumbnail", "clip")]
     indexer = library.indexer(specs, decode_workers=workers)
-    first = last = None
-    for event in indexer.run():
-        if event.stage == "index":
-            now = time.perf_counter()
-            first = first or now
-            last = now
+    e2e_rate = pipeline_rate(indexer, "clip", len(files))
     summary = indexer.summary
-    assert summary.stages["clip"]["done"] == len(files), summary
-    e2e_rate = len(files) / (last - first)
     print(
         json.dumps(
             {
@@ -153,6 +146,19 @@ def _child_throughput(images: str, weights: str, workers: int, threads: int) -> 
             }
         )
     )
+
+
+def pipeline_rate(indexer, stage: str, count: int) -> float:
+    """Photos per second through the pipeline phase of an index run (from its
+    first progress event to its last: scanning and model loading excluded)."""
+    first = last = None
+    for event in indexer.run():
+        if event.stage == "index":
+            now = time.perf_counter()
+            first = first or now
+            last = now
+    assert indexer.summary.stages[stage]["done"] == count, indexer.summary
+    return count / (last - first)
 
 
 def bench_throughput(count: int) -> dict:

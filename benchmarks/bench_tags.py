@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_core import OUT, _synthetic_library, eight_megapixel_jpegs, log
+from bench_core import OUT, _synthetic_library, eight_megapixel_jpegs, log, pipeline_rate
 
 
 def bench_retag(count: int) -> dict:
@@ -85,16 +85,7 @@ def bench_classifier(count: int) -> dict:
     # This stage alone (with thumbnails, which every index makes): other
     # stages (faces) would otherwise share the CPU and the figure.
     specs = [spec for spec in library.stage_specs() if spec.name in ("thumbnail", "classify")]
-    indexer = library.indexer(specs)
-    first = last = None
-    for event in indexer.run():
-        if event.stage == "index":
-            now = time.perf_counter()
-            first = first or now
-            last = now
-    summary = indexer.summary
-    assert summary.stages["classify"]["done"] == len(files), summary
-    rate = len(files) / (last - first)
+    rate = pipeline_rate(library.indexer(specs), "classify", len(files))
     return {
         "photos": len(files),
         "classifier_forward_per_s": round(model_rate, 1),

@@ -142,13 +142,9 @@ def cmd_index(args) -> int:
 
 
 def _print_summary(summary) -> None:
-    parts = [f"{summary.indexed} new or changed", f"{summary.unchanged} unchanged"]
-    if summary.moved:
-        parts.append(f"{summary.moved} moved")
-    if summary.missing:
-        parts.append(f"{summary.missing} missing")
+    parts = [*summary.highlights(), f"{summary.unchanged:,} unchanged"]
     if summary.failed:
-        parts.append(f"{summary.failed} failed (see `photoorg status`)")
+        parts.append("see `photoorg status` for what failed")
     state = "Stopped" if summary.cancelled else "Done"
     say(f"{state} in {format_duration(summary.seconds)}: " + ", ".join(parts) + ".")
     for name, counts in summary.stages.items():

@@ -907,15 +907,7 @@ class MainWindow(QMainWindow):
         self.progress.hide()
         for widget in (self.pause_button, self.cancel_button):
             widget.hide()
-        parts = []
-        if summary.indexed:
-            parts.append(f"{summary.indexed:,} new")
-        if summary.moved:
-            parts.append(f"{summary.moved:,} moved")
-        if summary.missing:
-            parts.append(f"{summary.missing:,} missing")
-        if summary.failed:
-            parts.append(f"{summary.failed:,} need attention")
+        parts = summary.highlights()
         state = "Indexing stopped" if summary.cancelled else "Up to date"
         self.status_label.setText(state + (": " + ", ".join(parts) if parts else ""))
         self.refresh_all()

@@ -52,6 +52,17 @@ class IndexSummary:
     offline_roots: dict[str, str] = field(default_factory=dict)
     cancelled: bool = False
 
+    def highlights(self) -> list[str]:
+        """What changed, in words, for both front ends ("12 new or changed, 3 moved")."""
+        parts = [f"{self.indexed:,} new or changed"] if self.indexed else []
+        if self.moved:
+            parts.append(f"{self.moved:,} moved")
+        if self.missing:
+            parts.append(f"{self.missing:,} missing")
+        if self.failed:
+            parts.append(f"{self.failed:,} need attention")
+        return parts
+
     def as_dict(self) -> dict:
         data = asdict(self)
         data["seconds"] = round(self.seconds, 3)
