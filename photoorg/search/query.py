@@ -53,6 +53,7 @@ def _tokens(query: str) -> list[str]:
         lexer.whitespace_split = True
         lexer.quotes = '"'
         lexer.escape = ""
+        lexer.commenters = ""  # "#7" is a person id, not a comment
         return list(lexer)
     except ValueError:  # an unclosed quote: read it as written
         return query.split()

@@ -1,0 +1,133 @@
+"""dlib's face-descriptor network in a child process.
+
+dlib's Python binding holds the GIL for the whole forward pass, ~75 ms a face
+on a CPU. In the indexing process that stalls every other thread each time it
+wants the GIL back: the decode worker, the detector, and the GUI's event loop.
+In a child process the network runs beside them; the inference thread only
+waits on a pipe (which releases the GIL). Chips go over the pipe (67 KB a
+face) and 128 floats come back.
+
+The child is a plain ``python -c`` (never a re-import of the caller's main
+module, as multiprocessing's "spawn" would do), speaking length-prefixed
+pickles on stdin/stdout. It ends when its stdin closes: the stage was
+released, or this process died. If it can't be started, or dies twice, the
+network runs in this process instead. A frozen app (PyInstaller) keeps it
+in-process from the start: its executable is the app, not Python.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import struct
+import subprocess
+import sys
+import threading
+import weakref
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+_HEADER = struct.Struct("<Q")
+_CHILD_CODE = "from photoorg.faces.encoder_process import serve; serve()"
+
+
+def _read(stream):
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        raise EOFError("the other side closed the pipe")
+    (size,) = _HEADER.unpack(header)
+    data = stream.read(size)
+    if len(data) < size:
+        raise EOFError("the other side closed the pipe")
+    return pickle.loads(data)
+
+
+def _write(stream, value) -> None:
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(data)))
+    stream.write(data)
+    stream.flush()
+
+
+def serve() -> None:
+    """The child's loop: a model path, then lists of chips in, descriptors out."""
+    import dlib
+
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing else may write on the channel
+    encoder = dlib.face_recognition_model_v1(_read(stdin))
+    while True:
+        try:
+            chips = _read(stdin)
+        except EOFError:
+            return
+        vectors = [
+            np.asarray(encoder.compute_face_descriptor(np.ascontiguousarray(chip)), dtype=np.float32)
+            for chip in chips
+        ]
+        _write(stdout, vectors)
+
+
+def child_processes_allowed() -> bool:
+    return not getattr(sys, "frozen", False) and bool(sys.executable)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    for stream in (process.stdin, process.stdout):
+        try:
+            stream.close()
+        except OSError:
+            pass
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
+class EncoderProcess:
+    """Descriptors of aligned face chips, computed in a child process."""
+
+    def __init__(self, model_path: str) -> None:
+        self.model_path = model_path
+        self._lock = threading.Lock()
+        self._start()
+
+    def _start(self) -> None:
+        env = dict(os.environ)
+        # The child imports this package from where this process found it.
+        root = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+        process = subprocess.Popen(
+            [sys.executable, "-c", _CHILD_CODE],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            close_fds=True,
+        )
+        self._process = process
+        self._finalizer = weakref.finalize(self, _stop, process)
+        _write(process.stdin, self.model_path)
+
+    def describe(self, chips: list[np.ndarray]) -> list[np.ndarray]:
+        if not chips:
+            return []
+        with self._lock:
+            for attempt in (1, 2):
+                try:
+                    _write(self._process.stdin, list(chips))
+                    return _read(self._process.stdout)
+                except (EOFError, OSError) as exc:
+                    self._finalizer()
+                    if attempt == 2:
+                        raise RuntimeError(f"the face encoder process stopped ({exc})") from exc
+                    log.warning("face encoder process stopped (%s); starting it again", exc)
+                    self._start()
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self._finalizer()

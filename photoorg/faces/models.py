@@ -1,0 +1,257 @@
+"""dlib's face models: finding their files, loading them once, and the work
+done per photo (detect, landmarks, aligned chip, quality) and per face (the
+128-D descriptor).
+
+The model files ship in the ``face-recognition-models`` package. It is found
+with ``importlib.util.find_spec`` and never imported (its ``__init__`` needs
+``pkg_resources``, which new setuptools no longer has).
+
+Threads: HOG detection releases the GIL, so it runs in the decode workers.
+dlib's detectors keep scratch state and are not safe to share, so each
+detection borrows a detector from a pool for the process (building one holds
+the GIL for ~0.3 s, so they are built once). The descriptor network holds the
+GIL for ~75 ms a face; the stage runs it in a child process
+(encoder_process.py), or here a face at a time so other threads get the GIL
+back in between.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from photoorg.errors import ModelUnavailableError
+from photoorg.faces.config import FACE_CHIP_PADDING, FACE_CHIP_SIZE
+
+LANDMARKS_FILE = "shape_predictor_5_face_landmarks.dat"
+ENCODER_FILE = "dlib_face_recognition_resnet_model_v1.dat"
+CNN_FILE = "mmod_human_face_detector.dat"
+
+_INSTALL_HINT = "Install it with: pip install dlib-bin face-recognition-models"
+#: HOG detections scoring below this are dropped: real faces, even small and
+#: dark ones, scored 0.35 and more on the sample photos; the false positives
+#: seen (a mission patch on a suit) scored about 0.01.
+MIN_HOG_SCORE = 0.1
+
+
+def models_dir() -> Path:
+    """The folder holding dlib's .dat files, or a readable error."""
+    try:
+        spec = importlib.util.find_spec("face_recognition_models")
+    except (ImportError, ValueError):
+        spec = None
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    for location in locations:
+        folder = Path(location) / "models"
+        if folder.is_dir():
+            return folder
+    raise ModelUnavailableError(
+        "Face recognition is waiting for its models: the package face-recognition-models is not "
+        f"installed. {_INSTALL_HINT}",
+        model_key="faces",
+    )
+
+
+def model_file(name: str) -> Path:
+    path = models_dir() / name
+    if not path.is_file():
+        raise ModelUnavailableError(
+            f"Face recognition is waiting for its model file {name}, which is missing from {path.parent}. "
+            f"Reinstall the package: pip install --force-reinstall face-recognition-models",
+            model_key="faces",
+        )
+    return path
+
+
+def import_dlib():
+    try:
+        import dlib
+    except ImportError as exc:
+        raise ModelUnavailableError(
+            f"Face recognition is waiting for dlib, which can't be loaded ({exc}). {_INSTALL_HINT}",
+            model_key="faces",
+        ) from exc
+    return dlib
+
+
+@dataclass
+class DetectedFace:
+    """One face in the analysed image (coordinates in that image's pixels)."""
+
+    box: tuple[float, float, float, float]  # x, y, w, h
+    landmarks: list[tuple[float, float]]
+    quality: float
+    score: float
+    chip: np.ndarray | None = None  # the aligned 150x150 RGB face, until described
+    descriptor: np.ndarray | None = None
+
+
+@dataclass
+class FaceDetections:
+    """All faces of one photo, and the size of the image they were found in."""
+
+    width: int
+    height: int
+    detector: str
+    faces: list[DetectedFace] = field(default_factory=list)
+    analysed: tuple[int, int] = (0, 0)  # the size the detector looked at
+
+
+def sharpness(gray: np.ndarray) -> float:
+    """Variance of the Laplacian: high for crisp detail, low for blur."""
+    g = gray.astype(np.float32)
+    lap = g[1:-1, :-2] + g[1:-1, 2:] + g[:-2, 1:-1] + g[2:, 1:-1] - 4.0 * g[1:-1, 1:-1]
+    return float(lap.var())
+
+
+def face_quality(face_width: float, chip: np.ndarray) -> float:
+    """0..1: size (a face 100 px wide in the image it is cut from fills the
+    aligned chip with real detail) times sharpness (variance of the Laplacian on the
+    chip's inner part, saturating around a few hundred)."""
+    size = min(1.0, max(0.0, face_width / 100.0))
+    inner = chip[25:-25, 25:-25]
+    gray = inner.mean(axis=2) if inner.ndim == 3 else inner
+    sharp = sharpness(gray)
+    return round(size * (sharp / (sharp + 60.0)), 4)
+
+
+class FaceAnalyzer:
+    """The loaded models of one detector setting."""
+
+    def __init__(self, detector: str = "hog", detect_side: int = 1000) -> None:
+        self.dlib = import_dlib()
+        if detector not in ("hog", "cnn"):
+            raise ValueError(f"unknown detector {detector!r}")
+        self.detector_name = detector
+        self.detect_side = detect_side
+        # The CNN's window is 40 px, HOG's 80 px: at half the size the CNN finds
+        # faces as small (relative to the photo) as HOG does, at a quarter of
+        # its (large) cost on a CPU.
+        self.analysis_side = detect_side // 2 if detector == "cnn" else detect_side
+        self._landmarks_path = str(model_file(LANDMARKS_FILE))
+        self._cnn_path = str(model_file(CNN_FILE)) if detector == "cnn" else None
+        self._pool_key = (detector, self._landmarks_path)
+        self.encoder_path = str(model_file(ENCODER_FILE))
+        self._encoder = None
+
+    # -- models, shared by the threads ------------------------------------------------
+
+    def make_models(self) -> tuple:
+        """A detector and a landmark predictor, for one thread at a time.
+        Building them holds the GIL for ~0.3 s (the HOG detector is
+        deserialised from inside dlib), so they are pooled for the process."""
+        if self._cnn_path:
+            detector = self.dlib.cnn_face_detection_model_v1(self._cnn_path)
+        else:
+            detector = self.dlib.get_frontal_face_detector()
+        return detector, self.dlib.shape_predictor(self._landmarks_path)
+
+    def _take_models(self) -> tuple:
+        with _pool_lock:
+            pool = _model_pool.setdefault(self._pool_key, [])
+            if pool:
+                return pool.pop()
+        return self.make_models()
+
+    def _give_back(self, models: tuple) -> None:
+        with _pool_lock:
+            _model_pool.setdefault(self._pool_key, []).append(models)
+
+    # -- the work -------------------------------------------------------------------------
+
+    def analysis_images(self, image: Image.Image) -> tuple[Image.Image, Image.Image, int]:
+        """(the RGB image faces are cut from, the image the detector looks at,
+        how many times the detector upsamples it).
+
+        The detector looks at a short side of about ``detect_side`` (half that
+        for the CNN); HOG gets greyscale, scaled after the conversion (a third
+        of the pixels to resample). Faces are cut from the larger image the
+        decoder gave, capped at twice the detection size: more detail for
+        small faces than the detector's image has, without carrying 12 MP."""
+        side = self.analysis_side
+        if image.mode != "RGB":
+            image = image.convert("RGB")
+        factor = int(min(image.size) // (side * 2))
+        if factor >= 2:
+            image = image.reduce(factor)
+        detect = image if self._cnn_path else image.convert("L")
+        short = min(detect.size)
+        if short > side * 1.1:
+            scale = side / short
+            size = (max(1, round(detect.width * scale)), max(1, round(detect.height * scale)))
+            detect = detect.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+        upsample = 1 if min(detect.size) * 2 <= side else 0
+        return image, detect, upsample
+
+    def detect(self, image: Image.Image) -> FaceDetections:
+        """Faces of an upright RGB image, with landmarks, chips and quality
+        (coordinates in ``image``'s pixels, or the reduced copy's, whose size
+        the result carries)."""
+        models = self._take_models()
+        try:
+            return self._detect(image, *models)
+        finally:
+            self._give_back(models)
+
+    def _detect(self, image: Image.Image, detector, predictor) -> FaceDetections:
+        source, detect, upsample = self.analysis_images(image)
+        rgb = np.ascontiguousarray(np.asarray(source, dtype=np.uint8))
+        pixels = np.ascontiguousarray(np.asarray(detect, dtype=np.uint8))
+        result = FaceDetections(source.width, source.height, self.detector_name)
+        result.analysed = (detect.width, detect.height)
+        if self._cnn_path:
+            found = [(d.rect, float(d.confidence)) for d in detector(pixels, upsample)]
+        else:
+            rects, scores, _ = detector.run(pixels, upsample, 0.0)
+            found = [(rect, score) for rect, score in zip(rects, scores) if score >= MIN_HOG_SCORE]
+        ratio = source.width / detect.width
+        height, width = rgb.shape[:2]
+        for rect, score in found:
+            left, top = max(0, round(rect.left() * ratio)), max(0, round(rect.top() * ratio))
+            right = min(width - 1, round((rect.right() + 1) * ratio) - 1)
+            bottom = min(height - 1, round((rect.bottom() + 1) * ratio) - 1)
+            if right - left < 4 or bottom - top < 4:
+                continue
+            shape = predictor(rgb, self.dlib.rectangle(left, top, right, bottom))
+            chip = np.asarray(self.dlib.get_face_chip(rgb, shape, FACE_CHIP_SIZE, FACE_CHIP_PADDING))
+            points = [(float(shape.part(i).x), float(shape.part(i).y)) for i in range(shape.num_parts)]
+            box = (float(left), float(top), float(right - left + 1), float(bottom - top + 1))
+            result.faces.append(
+                DetectedFace(
+                    box=box,
+                    landmarks=points,
+                    quality=face_quality(box[2], chip),
+                    score=round(float(score), 3),
+                    chip=chip,
+                )
+            )
+        return result
+
+    def describe(self, chip: np.ndarray) -> np.ndarray:
+        """The 128-D descriptor of an aligned face chip (float32), in this
+        process (the stage uses a child process; see encoder_process.py)."""
+        if self._encoder is None:
+            self._encoder = _shared_encoder(self.dlib, self.encoder_path)
+        vector = self._encoder.compute_face_descriptor(np.ascontiguousarray(chip))
+        return np.asarray(vector, dtype=np.float32)
+
+
+_encoders: dict[str, object] = {}
+_encoder_lock = threading.Lock()
+_model_pool: dict[tuple, list[tuple]] = {}
+_pool_lock = threading.Lock()
+
+
+def _shared_encoder(dlib, path: str):
+    # ~22 MB of weights: load once per process, whatever the detector setting.
+    with _encoder_lock:
+        encoder = _encoders.get(path)
+        if encoder is None:
+            encoder = dlib.face_recognition_model_v1(path)
+            _encoders[path] = encoder
+        return encoder
