@@ -32,6 +32,8 @@ def dark_palette() -> QPalette:
         (QPalette.ColorRole.Highlight, QColor("#3b82f6")),
         (QPalette.ColorRole.HighlightedText, QColor("white")),
         (QPalette.ColorRole.PlaceholderText, QColor("#8a8b90")),
+        (QPalette.ColorRole.Link, QColor("#8ab4f8")),
+        (QPalette.ColorRole.LinkVisited, QColor("#c58af9")),
     ):
         palette.setColor(role, colour)
     return palette

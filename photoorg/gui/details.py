@@ -171,9 +171,17 @@ class DetailsPanel(QScrollArea):
                 self.extra.addWidget(widget)
 
 
-def _breakable(path: str) -> str:
-    """Let a long path wrap after its separators instead of widening the panel."""
-    return path.replace("/", "/\u200b").replace("\\", "\\\u200b")
+def _breakable(path: str, every: int = 18) -> str:
+    """Let a long path wrap (after separators, and inside long names) instead
+    of widening the panel."""
+    out, run = [], 0
+    for char in path:
+        out.append(char)
+        run += 1
+        if char in "/\\_-. " or run >= every:
+            out.append("\u200b")
+            run = 0
+    return "".join(out)
 
 
 def _location(gps: dict | None) -> str | None:
