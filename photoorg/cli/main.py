@@ -73,6 +73,9 @@ def _disk_full(exc: BaseException) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from photoorg.memory import tune_allocator
+
+    tune_allocator()
     _configure_output()
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -37,11 +37,14 @@ class ClipEncoder:
         threads: int | None = None,
         *,
         text: bool = True,
+        image: bool = True,
     ):
         self.choice = choice
-        # Indexing needs only the image tower; dropping the text tower saves
-        # ~250 MB for ViT-B-32. Such an encoder can't encode queries.
+        # Indexing needs only the image tower, tagging only the text tower:
+        # leaving the other out saves its memory (~250 MB text, ~350 MB image
+        # for ViT-B-32).
         self.has_text = text
+        self.has_image = image
         self.weights_path = Path(weights_path)
         self.device = device
         self.threads = threads
@@ -73,26 +76,33 @@ class ClipEncoder:
             else {}
         )
         precision = "fp16" if self.device.startswith("cuda") else "fp32"
+        build = {
+            "force_quick_gelu": bool(tag_cfg.get("quick_gelu", False)),
+            "image_mean": tag_cfg.get("mean"),
+            "image_std": tag_cfg.get("std"),
+            "image_interpolation": tag_cfg.get("interpolation"),
+            "image_resize_mode": tag_cfg.get("resize_mode"),
+        }
+        drop = (() if self.has_text else _TEXT_PARTS) + (() if self.has_image else _IMAGE_PARTS)
         try:
-            with _quiet_random_init_warning():
-                # Built empty, then filled from the file below: open_clip's own
-                # loader holds the whole checkpoint and the model at once (2x
-                # the weights at peak); streaming tensor by tensor does not.
-                model, _, preprocess = open_clip.create_model_and_transforms(
-                    self.choice.arch,
-                    pretrained=None,
-                    force_quick_gelu=bool(tag_cfg.get("quick_gelu", False)),
-                    image_mean=tag_cfg.get("mean"),
-                    image_std=tag_cfg.get("std"),
-                    image_interpolation=tag_cfg.get("interpolation"),
-                    image_resize_mode=tag_cfg.get("resize_mode"),
-                )
-            if not self.has_text:
-                _drop_text_tower(model)
-            if not _stream_weights(model, self.weights_path):
-                # Other layouts (OpenAI, timm, big_vision) need open_clip's
-                # conversions; it loads strictly, so a wrong file is an error.
-                open_clip.load_checkpoint(model, str(self.weights_path), strict=True)
+            # Memory: the model is built without storage and only the towers
+            # kept get any, filled from the file tensor by tensor. Building it
+            # the usual way allocates randomly initialised weights for both
+            # towers first, and open_clip's loader then holds the whole
+            # checkpoint beside the model: twice the weights at peak.
+            built = _empty_model(self.choice.arch, build, drop)
+            if built is not None and _stream_weights(built[0], self.weights_path):
+                model, preprocess = built
+            else:
+                with _quiet_random_init_warning():
+                    model, _, preprocess = open_clip.create_model_and_transforms(
+                        self.choice.arch, pretrained=None, **build
+                    )
+                _drop_parts(model, drop)
+                if not _stream_weights(model, self.weights_path):
+                    # Other layouts (OpenAI, timm, big_vision) need open_clip's
+                    # conversions; it loads strictly, so a wrong file is an error.
+                    open_clip.load_checkpoint(model, str(self.weights_path), strict=True)
             if precision == "fp16":
                 model = model.half()
             model = model.to(self.device)
@@ -144,10 +154,13 @@ class ClipEncoder:
     @property
     def dim(self) -> int:
         if self._dim is None:
-            import torch
+            if not self.has_image:
+                self._dim = int(self.encode_texts(["a photo"]).shape[1])
+            else:
+                import torch
 
-            size = self.image_size
-            self._dim = int(self.encode_images(torch.zeros(1, 3, size, size)).shape[1])
+                size = self.image_size
+                self._dim = int(self.encode_images(torch.zeros(1, 3, size, size)).shape[1])
         return self._dim
 
     # -- encoding ------------------------------------------------------------
@@ -276,8 +289,39 @@ _TEXT_PARTS = (
 )
 
 
-def _drop_text_tower(model) -> None:
-    for name in _TEXT_PARTS:
+_IMAGE_PARTS = ("visual",)
+
+
+def _empty_model(arch: str, build: dict, drop: tuple[str, ...]):
+    """The model with storage only for the kept towers, uninitialised; None
+    when it holds state the file does not (then the ordinary path is taken).
+
+    The only such state open_clip's CLIP models have is the text tower's
+    causal attention mask, which is rebuilt here as open_clip builds it.
+    """
+    import open_clip
+    import torch
+
+    try:
+        with torch.device("meta"), _quiet_random_init_warning():
+            model, _, preprocess = open_clip.create_model_and_transforms(
+                arch, pretrained=None, device="meta", **build
+            )
+    except Exception:
+        return None
+    _drop_parts(model, drop)
+    unsaved = {name for name, _ in model.named_buffers()} - set(model.state_dict())
+    if unsaved - {"attn_mask"}:
+        return None
+    model = model.to_empty(device="cpu")
+    if "attn_mask" in unsaved:
+        size = model.attn_mask.shape[0]
+        model.attn_mask = torch.empty(size, size).fill_(float("-inf")).triu_(1)
+    return model, preprocess
+
+
+def _drop_parts(model, names) -> None:
+    for name in names:
         if name in model._modules or name in model._parameters:
             delattr(model, name)
 
@@ -312,11 +356,11 @@ def _stream_weights(model, path: Path) -> bool:
 
 def _keys_match(model_keys: set[str], file_keys: set[str]) -> bool:
     """The file has every tensor of the model; extra ones are allowed only for
-    the text tower an image-only encoder left out."""
+    a tower the encoder left out."""
     if not model_keys <= file_keys:
         return False
     extra = file_keys - model_keys
-    return all(key.split(".", 1)[0] in _TEXT_PARTS for key in extra)
+    return all(key.split(".", 1)[0] in (*_TEXT_PARTS, *_IMAGE_PARTS) for key in extra)
 
 
 _SAFETENSORS_DTYPES = {
@@ -467,6 +511,38 @@ def get_encoder(
         _encoders.clear()
         _encoders[key] = encoder
     return encoder
+
+
+def shared_encoder_with_text(choice: ModelChoice) -> ClipEncoder | None:
+    """The process's loaded encoder for this choice, if it has its text tower
+    (the app keeps one for search): reuse it instead of loading another."""
+    with _encoders_lock:
+        for (key, _device), encoder in _encoders.items():
+            if key == choice.key and encoder.has_text and encoder.loaded:
+                return encoder
+    return None
+
+
+def release_image_only_encoders() -> None:
+    """Free encoders loaded for indexing alone (no text tower): once the
+    image stages are done, their memory is better spent elsewhere."""
+    with _encoders_lock:
+        for key in [k for k, e in _encoders.items() if not e.has_text]:
+            _encoders.pop(key).release()
+    _return_freed_memory()
+
+
+def _return_freed_memory() -> None:
+    """Give freed heap pages back to the OS (glibc keeps them otherwise), so
+    the next model's memory does not sit on top of the last one's."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to do
 
 
 def release_encoders() -> None:

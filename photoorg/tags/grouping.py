@@ -37,6 +37,7 @@ MIN_GROUP_PHOTOS = 3
 DEFAULT_GRANULARITY = 0.5
 GRANULARITY_SETTING = "groups.granularity"
 VISUAL_STATE_SETTING = "groups.visual_state"
+EVENTS_STATE_SETTING = "groups.events_state"
 GROUPS_GENERATION = "groups"
 
 EVENT = "event"
@@ -229,8 +230,27 @@ def _group_title(photo_ids: list[int], tag_names: dict[int, list[str]], number: 
 def refresh_groups(
     library: Library, token: CancelToken | None = None, *, force: bool = False
 ) -> Iterator[Progress]:
-    """Recompute events, and visual groups when the vectors or the granularity
-    changed since the last time."""
+    """Recompute events when the photos changed, and visual groups when the
+    vectors or the granularity changed, since the last time."""
+    db = library.db
+    from photoorg.roots import PHOTOS_GENERATION
+
+    events_state = [db.generation(PHOTOS_GENERATION)]
+    if force or db.get_setting(EVENTS_STATE_SETTING) != events_state:
+        yield from _refresh_events(library)
+        db.set_setting(EVENTS_STATE_SETTING, events_state)
+    if token is not None:
+        token.checkpoint()
+    granularity = float(db.get_setting(GRANULARITY_SETTING, DEFAULT_GRANULARITY))
+    state = [db.generation("embeddings"), library.model_choice().key, granularity]
+    if not force and db.get_setting(VISUAL_STATE_SETTING) == state:
+        return
+    yield Progress("groups", 0, None, message="Finding visually similar photos")
+    yield from refresh_visual_groups(library, granularity)
+    db.set_setting(VISUAL_STATE_SETTING, state)
+
+
+def _refresh_events(library: Library) -> Iterator[Progress]:
     db = library.db
     with db.session() as s:
         rows = s.execute(
@@ -272,15 +292,6 @@ def refresh_groups(
             s.flush()
             s.add_all(PhotoGroupMember(group_id=group.id, photo_id=p) for p in event.photo_ids)
         bump_generation(s, GROUPS_GENERATION)
-    if token is not None:
-        token.checkpoint()
-    granularity = float(db.get_setting(GRANULARITY_SETTING, DEFAULT_GRANULARITY))
-    state = [db.generation("embeddings"), library.model_choice().key, granularity]
-    if not force and db.get_setting(VISUAL_STATE_SETTING) == state:
-        return
-    yield Progress("groups", 0, None, message="Finding visually similar photos")
-    yield from refresh_visual_groups(library, granularity, vectors)
-    db.set_setting(VISUAL_STATE_SETTING, state)
 
 
 def refresh_visual_groups(

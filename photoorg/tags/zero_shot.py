@@ -114,6 +114,38 @@ def concept_vectors_cached(library: Library, model_id: int) -> bool:
     return all(cached.get(tag_id) == prompts_hash(prompts) for tag_id, prompts in auto_concepts(library))
 
 
+def concept_space_vectors(library: Library, model_id: int) -> tuple[list[int], np.ndarray, float]:
+    """Concept vectors and the model's logit scale, computing what the cache
+    lacks with the text tower alone (the image tower is not needed to tag, and
+    leaving it out keeps an index run's memory down)."""
+    from photoorg.ml.clip import (
+        ClipEncoder,
+        release_image_only_encoders,
+        resolve_weights,
+        shared_encoder_with_text,
+    )
+    from photoorg.ml.device import choose_device
+
+    choice = library.model_choice()
+    scale_key = f"tags.logit_scale:{choice.key}"
+    scale = library.db.get_setting(scale_key)
+    if scale is not None and concept_vectors_cached(library, model_id):
+        return *concept_vectors(library, None, model_id), float(scale)
+    library._register_configs()
+    encoder = shared_encoder_with_text(choice)
+    if encoder is None:
+        # Building a model briefly needs room for both towers: make it.
+        release_image_only_encoders()
+        options = library.ml_options(offline=True)
+        path = resolve_weights(choice, allow_download=False)
+        encoder = ClipEncoder(
+            choice, path, choose_device(options.device), options.threads, image=False
+        ).load()
+    tag_ids, vectors = concept_vectors(library, encoder, model_id)
+    library.db.set_setting(scale_key, encoder.logit_scale)
+    return tag_ids, vectors, encoder.logit_scale
+
+
 class ClipTagger:
     """Tags photos from their CLIP vectors; run after the embedding stage."""
 
@@ -141,20 +173,15 @@ class ClipTagger:
         if total == 0:
             return
         try:
-            # The text tower is needed only for concept vectors not cached yet.
-            encoder = library.clip_encoder(
-                library.ml_options(offline=True), text=not concept_vectors_cached(library, model.id)
-            )
+            tag_ids, vectors, scale = concept_space_vectors(library, model.id)
         except ModelUnavailableError as exc:
             yield Progress(STAGE, 0, total, message=f"Tagging waits for the model: {exc}", level="warning")
             return
-        tag_ids, vectors = concept_vectors(library, encoder, model.id)
         if not tag_ids:
             return
         tree = TagTree.load(library.db)
         space = ConceptSpace.build(tree, sorted(tree.names), set(tag_ids))
         columns = np.asarray([space.index_of()[t] for t in tag_ids])
-        scale = encoder.logit_scale
         meter = RateMeter()
         done = 0
         yield meter.progress(STAGE, 0, total)
