@@ -258,6 +258,11 @@ def test_rename_merge_and_delete_tags(cat_library):
     store.add_tag(library.db, [cat], "kitty cat")
     store.rename_tag(library.db, "kitty cat", "our cat")
     assert "our cat" in tag_names(library, cat)
+    # Searches read a cached tag tree: a new name must reach it at once.
+    store.add_tag(library.db, [cat], "zorblax")
+    assert library.search.search("zorblax").filters.tags == ("zorblax",)
+    store.rename_tag(library.db, "zorblax", "quuxle")
+    assert library.search.search("quuxle").filters.tags == ("quuxle",)
     store.add_tag(library.db, [cat], "mog")
     store.merge_tags(library.db, "mog", "our cat")
     assert "mog" not in tag_names(library, cat)

@@ -82,6 +82,9 @@ def run_app(library_dir: str | None = None) -> int:
 
 
 def main() -> int:
+    from photoorg.memory import tune_allocator
+
+    tune_allocator()
     library = None
     args = sys.argv[1:]
     if "--library" in args:

@@ -84,11 +84,12 @@ def _details(session, photo) -> dict:
 
 
 def _rewrite(search_engine, parsed):
+    if not parsed.text:
+        return parsed
     from photoorg.tags.text_search import rewrite
-    from photoorg.tags.vocabulary import TagTree, ensure_vocabulary
+    from photoorg.tags.vocabulary import cached_tree
 
-    ensure_vocabulary(search_engine.db)
-    return rewrite(parsed, TagTree.load(search_engine.db))
+    return rewrite(parsed, cached_tree(search_engine.db))
 
 
 def _fallback(search_engine, text, search_filters, limit):

@@ -30,7 +30,13 @@ from photoorg.store.schema import (
     PhotoTag,
     Tag,
 )
-from photoorg.tags.vocabulary import ORIGIN_CUSTOM, ORIGIN_USER, ORIGIN_VOCABULARY, TagTree
+from photoorg.tags.vocabulary import (
+    ORIGIN_CUSTOM,
+    ORIGIN_USER,
+    ORIGIN_VOCABULARY,
+    TAG_NAMES_GENERATION,
+    TagTree,
+)
 
 TAGS_GENERATION = "tags"
 OVERRIDES_SETTING = "tags.user_overrides"  # vocabulary names the user renamed, merged or deleted
@@ -323,4 +329,5 @@ def add_concept(db: Database, name: str, prompts: list[str] | None = None, paren
 
 def _bump(s: Session) -> None:
     bump_generation(s, TAGS_GENERATION)
+    bump_generation(s, TAG_NAMES_GENERATION)
     bump_generation(s, PHOTOS_GENERATION)

@@ -18,10 +18,13 @@ from functools import cache
 from sqlalchemy import select
 
 from photoorg.resources_path import resource_path
-from photoorg.store.db import Database
+from photoorg.store.db import Database, bump_generation
 from photoorg.store.schema import Tag
 
 VOCABULARY_SETTING = "tags.vocabulary_hash"
+# Bumped whenever the tags themselves change (names, synonyms, hierarchy), so
+# a cached TagTree can tell it is stale with one read.
+TAG_NAMES_GENERATION = "tag-names"
 
 ORIGIN_VOCABULARY = "vocabulary"
 ORIGIN_CUSTOM = "custom"  # a user's concept, with prompts: the CLIP tagger predicts it
@@ -109,7 +112,24 @@ def ensure_vocabulary(db: Database) -> bool:
         from photoorg.store.schema import Setting
 
         s.merge(Setting(key=VOCABULARY_SETTING, value=vocabulary.digest))
+        bump_generation(s, TAG_NAMES_GENERATION)
     return True
+
+
+_trees: dict = {}
+
+
+def cached_tree(db: Database) -> TagTree:
+    """The library's TagTree, reloaded only when the tags changed (searches
+    read it on every query)."""
+    generation = db.generation(TAG_NAMES_GENERATION)
+    hit = _trees.get(db.path)
+    if hit is not None and hit[0] == generation:
+        return hit[1]
+    ensure_vocabulary(db)
+    tree = TagTree.load(db)
+    _trees[db.path] = (db.generation(TAG_NAMES_GENERATION), tree)
+    return tree
 
 
 @dataclass
