@@ -107,3 +107,29 @@ def photo_folder(tmp_path) -> Path:
     make_photo(root / "2021" / "snow.png", color=(240, 240, 250), pattern=4)
     make_photo(root / "scans" / "letter.webp", color=(250, 250, 230), pattern=5)
     return root
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path, monkeypatch):
+    """Opens real main windows on libraries, closed again after the test."""
+    pytest.importorskip("PySide6.QtWidgets")
+    from PySide6.QtCore import QSettings
+
+    from photoorg.gui.app import create_app
+    from photoorg.gui.main_window import MainWindow
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))  # the trash lives here
+    create_app()
+    windows = []
+
+    def make(library):
+        window = MainWindow(library, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+        window.resize(1400, 900)
+        qtbot.addWidget(window)
+        window.show()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()

@@ -60,7 +60,8 @@ def test_search_uses_the_remembered_model_and_ranks_by_cosine(capsys, indexed, l
     scores = [h["score"] for h in hits]
     assert scores == sorted(scores, reverse=True)
 
-    # The ranking is exactly open_clip's own cosine with the same checkpoint.
+    # The ranking is open_clip's own cosine with the same checkpoint (to bf16
+    # precision: the query tower runs in bfloat16 on CPUs that have it).
     import open_clip
     import torch
 
@@ -75,7 +76,7 @@ def test_search_uses_the_remembered_model_and_ranks_by_cosine(capsys, indexed, l
         index = library.search.vector_index()
         index.refresh()
         expected = sorted(((float(v @ text), i) for i, v in zip(index._ids, index._matrix)), reverse=True)[:3]
-    assert [round(s, 4) for s, _ in expected] == pytest.approx(scores, abs=2e-4)
+    assert [round(s, 4) for s, _ in expected] == pytest.approx(scores, abs=3e-3)
 
 
 def test_search_filters(capsys, indexed, library_dir, photo_folder):

@@ -23,28 +23,6 @@ pytestmark = pytest.mark.gui
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "benchmarks" / "out" / "screenshots"
 
 
-@pytest.fixture
-def make_window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))  # the trash lives here
-    from photoorg.gui.app import create_app
-    from photoorg.gui.main_window import MainWindow
-
-    create_app()
-    windows = []
-
-    def make(library):
-        window = MainWindow(library, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-        window.resize(1400, 900)
-        qtbot.addWidget(window)
-        window.show()
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.close()
-
-
 def wait_indexed(qtbot, window, timeout=120_000):
     with qtbot.waitSignal(window.indexing_finished, timeout=timeout) as blocker:
         pass

@@ -13,7 +13,7 @@ pytest.importorskip("PySide6.QtWidgets")
 pytest.importorskip("dlib")
 pytest.importorskip("skimage")
 
-from PySide6.QtCore import QItemSelectionModel, QSettings, Qt
+from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QInputDialog, QLabel, QLineEdit
 from sqlalchemy import select
 
@@ -24,27 +24,6 @@ from photoorg.store.schema import Face, Person, Photo
 from tests.faces_helpers import portrait_folder
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def make_window(qtbot, tmp_path):
-    from photoorg.gui.app import create_app
-    from photoorg.gui.main_window import MainWindow
-
-    create_app()
-    windows = []
-
-    def make(library):
-        window = MainWindow(library, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-        window.resize(1400, 900)
-        qtbot.addWidget(window)
-        window.show()
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.close()
 
 
 @pytest.fixture

@@ -14,13 +14,13 @@ from photoorg.gui.sidebar import Scope
 from photoorg.roots import add_root
 from photoorg.tags import store
 from tests.helpers import make_photo
-from tests.test_gui import make_window, wait_grid, wait_indexed  # noqa: F401
+from tests.test_gui import wait_grid, wait_indexed
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def tagged(qtbot, make_window, tiny_model, tmp_path):  # noqa: F811
+def tagged(qtbot, make_window, tiny_model, tmp_path):
     folder = tmp_path / "trip"
     start = datetime(2020, 5, 1, 10, 0)
     for i in range(6):

@@ -498,6 +498,19 @@ class FaceTile(QFrame):
         return button
 
 
+def _page_with_scrolling_body(page: QWidget, top, body: QWidget) -> QScrollArea:
+    """Lay a face page out as a fixed bar of actions over a scrolling body."""
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setWidget(body)
+    layout = QVBoxLayout(page)
+    layout.setContentsMargins(16, 14, 16, 8)
+    layout.addLayout(top)
+    layout.addWidget(scroll, 1)
+    return scroll
+
+
 class ReviewPage(QWidget):
     """Suggestions ("Is this Alice?") and the faces no person was found for."""
 
@@ -559,14 +572,7 @@ class ReviewPage(QWidget):
         body_layout.addStretch(1)
         for box in (self.suggestions_box, self.unknown_box):
             box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setWidget(body)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 14, 16, 8)
-        layout.addLayout(top)
-        layout.addWidget(self.scroll, 1)
+        self.scroll = _page_with_scrolling_body(self, top, body)
         controller.crops.ready.connect(self._crop_ready)
         self._update_buttons()
 
@@ -722,14 +728,7 @@ class PersonFacesPage(QWidget):
         body_layout.addWidget(self.summary)
         body_layout.addWidget(self.box)
         body_layout.addStretch(1)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setWidget(body)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 14, 16, 8)
-        layout.addLayout(top)
-        layout.addWidget(self.scroll, 1)
+        self.scroll = _page_with_scrolling_body(self, top, body)
         controller.crops.ready.connect(self._crop_ready)
         self._update_buttons()
 

