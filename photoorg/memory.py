@@ -11,6 +11,7 @@ plenty for a handful of threads.
 from __future__ import annotations
 
 import ctypes
+import gc
 import sys
 
 _M_MMAP_THRESHOLD = -3
@@ -27,3 +28,25 @@ def tune_allocator() -> None:
         libc.mallopt(_M_ARENA_MAX, 2)
     except (OSError, AttributeError):
         pass  # another C library: its defaults stand
+
+
+# -- the cyclic garbage collector ---------------------------------------------------------
+#
+# A full collection walks every container object in the process. Once torch
+# and open_clip are imported that is over half a million objects: one pass
+# took 270 ms holding the GIL, and the window froze for as long. Modules live
+# until exit, so they are frozen (moved out of the collector's sight) once
+# imported. Models are never frozen: they hold reference cycles, and only the
+# collector frees them when a model is released. So freezing happens once per
+# moment, before any model exists: a released model waiting for collection
+# would be frozen too, and never freed.
+
+_frozen: set[str] = set()
+
+
+def freeze_long_lived(moment: str) -> None:
+    """Take what exists now out of future collections, the first time this
+    moment ("startup", "torch imported") comes: imported modules above all."""
+    if moment not in _frozen:
+        _frozen.add(moment)
+        gc.freeze()

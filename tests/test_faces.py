@@ -91,6 +91,20 @@ def test_detects_the_astronaut_and_no_face_on_the_cat():
     assert analyzer.detect(cat()).faces == []
 
 
+def test_detector_built_in_a_child_process_matches_one_built_here():
+    import dlib
+
+    from photoorg.faces.encoder_process import frontal_detector_pickle
+    from photoorg.faces.models import frontal_detector
+
+    assert frontal_detector_pickle(), "the child process should hand back a pickled detector"
+    pixels = np.asarray(astronaut().convert("L"))
+    from_child = frontal_detector(dlib).run(pixels, 0, 0.0)
+    built_here = dlib.get_frontal_face_detector().run(pixels, 0, 0.0)
+    assert [str(r) for r in from_child[0]] == [str(r) for r in built_here[0]]
+    assert from_child[1] == pytest.approx(built_here[1])
+
+
 def test_same_face_is_close_and_blur_lowers_quality():
     from PIL import ImageFilter, ImageOps
 

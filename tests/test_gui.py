@@ -306,3 +306,34 @@ def test_screenshot_of_a_populated_library(qtbot, make_window, tiny_model, tmp_p
     path = SCREENSHOTS / "main_window.png"
     assert window.grab().save(str(path))
     print(f"\nscreenshot: {path}")
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "getpriority") or os.uname().sysname != "Linux", reason="per-thread nice is Linux's"
+)
+def test_indexing_threads_run_below_the_windows_priority():
+    """The index thread lowers its own CPU priority, and the workers it starts
+    (decoders, the model's threads) inherit it; the GUI thread keeps its own."""
+    import threading
+
+    from photoorg.gui.indexing import yield_cpu_to_the_window
+
+    seen = {}
+
+    def worker():
+        seen["worker"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    def index_thread():
+        yield_cpu_to_the_window()
+        seen["index"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        child = threading.Thread(target=worker)
+        child.start()
+        child.join()
+
+    main = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    thread = threading.Thread(target=index_thread)
+    thread.start()
+    thread.join()
+    assert seen["index"] == min(19, main + 10)
+    assert seen["worker"] == seen["index"]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == main

@@ -76,6 +76,33 @@ def child_processes_allowed() -> bool:
     return not getattr(sys, "frozen", False) and bool(sys.executable)
 
 
+_DETECTOR_CODE = (
+    "import pickle, sys, dlib; "
+    "detector = dlib.get_frontal_face_detector(); "
+    "sys.stdout.buffer.write(pickle.dumps(detector, protocol=pickle.HIGHEST_PROTOCOL))"
+)
+
+
+def frontal_detector_pickle() -> bytes | None:
+    """dlib's HOG face detector, built in a child process and pickled.
+
+    Building it here holds the GIL for ~0.25 s (dlib decodes it from text),
+    which the GUI feels as a freeze; unpickling the built one takes ~1 ms.
+    The parent only waits on the child (no GIL held). None when no child
+    can run; the caller then builds it in-process.
+    """
+    if not child_processes_allowed():
+        return None
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _DETECTOR_CODE], capture_output=True, timeout=120, check=True
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        log.warning("could not build the face detector in a child process (%s); building it here", exc)
+        return None
+    return done.stdout or None
+
+
 def _stop(process: subprocess.Popen) -> None:
     for stream in (process.stdin, process.stdout):
         try:

@@ -8,16 +8,18 @@ with ``importlib.util.find_spec`` and never imported (its ``__init__`` needs
 
 Threads: HOG detection releases the GIL, so it runs in the decode workers.
 dlib's detectors keep scratch state and are not safe to share, so each
-detection borrows a detector from a pool for the process (building one holds
-the GIL for ~0.3 s, so they are built once). The descriptor network holds the
-GIL for ~75 ms a face; the stage runs it in a child process
-(encoder_process.py), or here a face at a time so other threads get the GIL
-back in between.
+detection borrows a detector from a pool for the process. Building one holds
+the GIL for ~0.25 s, so a child process builds it and threads unpickle copies.
+The descriptor network holds the GIL for ~75 ms a face; the stage runs it in
+a child process (encoder_process.py), or here a face at a time so other
+threads get the GIL back in between.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import logging
+import pickle
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,10 +29,13 @@ from PIL import Image
 
 from photoorg.errors import ModelUnavailableError
 from photoorg.faces.config import FACE_CHIP_PADDING, FACE_CHIP_SIZE
+from photoorg.faces.encoder_process import frontal_detector_pickle
 
 LANDMARKS_FILE = "shape_predictor_5_face_landmarks.dat"
 ENCODER_FILE = "dlib_face_recognition_resnet_model_v1.dat"
 CNN_FILE = "mmod_human_face_detector.dat"
+
+log = logging.getLogger(__name__)
 
 _INSTALL_HINT = "Install it with: pip install dlib-bin face-recognition-models"
 #: HOG detections scoring below this are dropped: real faces, even small and
@@ -143,12 +148,12 @@ class FaceAnalyzer:
 
     def make_models(self) -> tuple:
         """A detector and a landmark predictor, for one thread at a time.
-        Building them holds the GIL for ~0.3 s (the HOG detector is
-        deserialised from inside dlib), so they are pooled for the process."""
+        Loading them holds the GIL (~50 ms for the predictor), so they are
+        pooled for the process."""
         if self._cnn_path:
             detector = self.dlib.cnn_face_detection_model_v1(self._cnn_path)
         else:
-            detector = self.dlib.get_frontal_face_detector()
+            detector = frontal_detector(self.dlib)
         return detector, self.dlib.shape_predictor(self._landmarks_path)
 
     def _take_models(self) -> tuple:
@@ -245,6 +250,26 @@ _encoders: dict[str, object] = {}
 _encoder_lock = threading.Lock()
 _model_pool: dict[tuple, list[tuple]] = {}
 _pool_lock = threading.Lock()
+_detector_pickle: list[bytes | None] = []  # [] until first asked, then [the child's pickle or None]
+_detector_lock = threading.Lock()
+
+
+def frontal_detector(dlib):
+    """A new HOG face detector: unpickled from one a child process built
+    (~1 ms, where building it here would hold the GIL ~0.25 s), or built here
+    when no child can run."""
+    with _detector_lock:  # waiting on a lock releases the GIL
+        if not _detector_pickle:
+            _detector_pickle.append(frontal_detector_pickle())
+        data = _detector_pickle[0]
+    if data:
+        try:
+            detector = pickle.loads(data)
+            if isinstance(detector, dlib.fhog_object_detector):
+                return detector
+        except Exception as exc:  # a child with another dlib: build it here instead
+            log.warning("the face detector from the child process can't be used (%s)", exc)
+    return dlib.get_frontal_face_detector()
 
 
 def _shared_encoder(dlib, path: str):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
@@ -50,6 +51,21 @@ def apply_look(app: QApplication) -> None:
     app.setStyleSheet(stylesheet(app.palette()))
 
 
+# Imported before the window opens, not by the index thread mid-run: loading
+# an extension module holds the GIL (scipy's took up to 450 ms with its
+# warnings), and the window would freeze for as long. ~0.3 s at start-up.
+# torch is left out: it costs seconds, and only a run that embeds needs it.
+PRELOADED_MODULES = ("scipy.sparse", "scipy.sparse.csgraph", "dlib", "pillow_heif")
+
+
+def preload_modules() -> None:
+    for name in PRELOADED_MODULES:
+        try:
+            importlib.import_module(name)
+        except (ImportError, OSError):  # an optional feature's library: the feature says so when used
+            pass
+
+
 def create_app(argv: list[str] | None = None) -> QApplication:
     # Background threads (indexing, thumbnails) run Python too. The GUI thread
     # must win the GIL back quickly or painting waits on them: 2 ms instead of
@@ -60,6 +76,7 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName("photoorg")
     app.setApplicationDisplayName("photoorg")
     apply_look(app)
+    preload_modules()
     return app
 
 
@@ -75,6 +92,9 @@ def run_app(library_dir: str | None = None) -> int:
         return 1
     window = MainWindow(library)
     window.show()
+    from photoorg.memory import freeze_long_lived
+
+    freeze_long_lived("startup")  # Qt's, SQLAlchemy's and the window's objects live until exit
     try:
         return app.exec()
     finally:

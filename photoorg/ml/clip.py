@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from photoorg.errors import ModelUnavailableError
+from photoorg.memory import freeze_long_lived
 from photoorg.ml.device import choose_device, configure_torch_threads
 from photoorg.ml.registry import ModelChoice
 from photoorg.ml.weights import (
@@ -69,6 +70,8 @@ class ClipEncoder:
     def _load(self) -> None:
         import open_clip
         import torch
+
+        freeze_long_lived("torch imported")  # before the first model; see memory.py
 
         tag_cfg = (
             open_clip.get_pretrained_cfg(self.choice.arch, self.choice.pretrained)

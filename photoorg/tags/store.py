@@ -173,21 +173,31 @@ def _tag_for(s: Session, name: str, create: bool) -> Tag:
 
 def _set_user_rows(s: Session, photo_ids: list[int], tag_id: int, state: str) -> None:
     now = datetime.now()
-    for photo_id in photo_ids:
-        statement = insert(PhotoTag).values(
-            photo_id=photo_id,
-            tag_id=tag_id,
-            source=TAG_SOURCE_USER,
-            confidence=1.0 if state == TAG_ON else 0.0,
-            state=state,
-            updated_at=now,
-        )
-        s.execute(
-            statement.on_conflict_do_update(
-                index_elements=["photo_id", "tag_id", "source"],
-                set_={"state": state, "confidence": statement.excluded.confidence, "updated_at": now},
-            )
-        )
+    rows = [
+        {
+            "photo_id": photo_id,
+            "tag_id": tag_id,
+            "source": TAG_SOURCE_USER,
+            "confidence": 1.0 if state == TAG_ON else 0.0,
+            "state": state,
+            "updated_at": now,
+        }
+        for photo_id in photo_ids
+    ]
+    if not rows:
+        return
+    statement = insert(PhotoTag)
+    s.execute(
+        statement.on_conflict_do_update(
+            index_elements=["photo_id", "tag_id", "source"],
+            set_={
+                "state": statement.excluded.state,
+                "confidence": statement.excluded.confidence,
+                "updated_at": statement.excluded.updated_at,
+            },
+        ),
+        rows,
+    )
 
 
 def add_tag(db: Database, photo_ids: Iterable[int], name: str) -> str:

@@ -18,6 +18,7 @@ from datetime import datetime
 
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.dialects.sqlite import insert
 
 from photoorg.errors import ModelUnavailableError
 from photoorg.library import Library
@@ -88,18 +89,30 @@ def concept_vectors(library: Library, encoder, model_id: int) -> tuple[list[int]
             [encoder.encode_texts(texts[i : i + 256]) for i in range(0, len(texts), 256)]
         )
         position = 0
+        rows = []
+        for tag_id, prompts in missing:
+            block = vectors[position : position + len(prompts)]
+            position += len(prompts)
+            mean = block.mean(axis=0)
+            mean /= np.linalg.norm(mean) or 1.0
+            cached[tag_id] = (prompts_hash(prompts), mean.astype(np.float32))
+            rows.append(
+                {"tag_id": tag_id, "model_id": model_id, "prompts_hash": cached[tag_id][0], "vector": mean}
+            )
+        # One statement for all rows: an ORM merge per concept was 1,400
+        # SELECTs and flushes of Python work holding the GIL the window needs.
+        statement = insert(TagVector)
         with library.db.transaction() as s:
-            for tag_id, prompts in missing:
-                block = vectors[position : position + len(prompts)]
-                position += len(prompts)
-                mean = block.mean(axis=0)
-                mean /= np.linalg.norm(mean) or 1.0
-                cached[tag_id] = (prompts_hash(prompts), mean.astype(np.float32))
-                s.merge(
-                    TagVector(
-                        tag_id=tag_id, model_id=model_id, prompts_hash=prompts_hash(prompts), vector=mean
-                    )
-                )
+            s.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["tag_id", "model_id"],
+                    set_={
+                        "prompts_hash": statement.excluded.prompts_hash,
+                        "vector": statement.excluded.vector,
+                    },
+                ),
+                rows,
+            )
     tag_ids = [tag_id for tag_id, _ in concepts]
     return tag_ids, np.stack([cached[t][1] for t in tag_ids]) if tag_ids else np.empty((0, 0), np.float32)
 
@@ -181,7 +194,8 @@ class ClipTagger:
             return
         tree = TagTree.load(library.db)
         space = ConceptSpace.build(tree, sorted(tree.names), set(tag_ids))
-        columns = np.asarray([space.index_of()[t] for t in tag_ids])
+        column_of = space.index_of()
+        columns = np.asarray([column_of[t] for t in tag_ids])
         meter = RateMeter()
         done = 0
         yield meter.progress(STAGE, 0, total)
