@@ -511,7 +511,23 @@ def _page_with_scrolling_body(page: QWidget, top, body: QWidget) -> QScrollArea:
     return scroll
 
 
-class ReviewPage(QWidget):
+class _FaceSelection:
+    """Face tiles the user ticked; the page's buttons follow the count."""
+
+    selected: set[int]
+
+    def _toggle(self, face_id: int, on: bool) -> None:
+        if on:
+            self.selected.add(face_id)
+        else:
+            self.selected.discard(face_id)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        raise NotImplementedError
+
+
+class ReviewPage(_FaceSelection, QWidget):
     """Suggestions ("Is this Alice?") and the faces no person was found for."""
 
     def __init__(self, controller, parent=None) -> None:
@@ -664,13 +680,6 @@ class ReviewPage(QWidget):
         self.scroll.widget().adjustSize()
         self.scroll.verticalScrollBar().setValue(position)
 
-    def _toggle(self, face_id: int, on: bool) -> None:
-        if on:
-            self.selected.add(face_id)
-        else:
-            self.selected.discard(face_id)
-        self._update_buttons()
-
     def _update_buttons(self) -> None:
         count = len(self.selected)
         self.name_button.setEnabled(bool(count))
@@ -687,7 +696,7 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-class PersonFacesPage(QWidget):
+class PersonFacesPage(_FaceSelection, QWidget):
     """All faces of one person, to take out the ones that are someone else."""
 
     LIMIT = 400
@@ -773,13 +782,6 @@ class PersonFacesPage(QWidget):
         )
         self._update_buttons()
         self.scroll.widget().adjustSize()
-
-    def _toggle(self, face_id: int, on: bool) -> None:
-        if on:
-            self.selected.add(face_id)
-        else:
-            self.selected.discard(face_id)
-        self._update_buttons()
 
     def _update_buttons(self) -> None:
         count = len(self.selected)
