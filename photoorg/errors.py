@@ -32,3 +32,19 @@ class ModelUnavailableError(PhotoorgError):
 
 class Cancelled(PhotoorgError):
     """The user cancelled a long operation."""
+
+
+class PersonNotFound(PhotoorgError):
+    """No person has this id or name."""
+
+
+class AmbiguousName(PhotoorgError):
+    """Several people match a name; the caller must use an id."""
+
+    def __init__(self, message: str, ids: list[int]) -> None:
+        super().__init__(message)
+        self.ids = ids
+
+
+class FaceNotFound(PhotoorgError):
+    """A face id that no longer exists (analysed again, or removed)."""

@@ -14,6 +14,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QInputDialog, QLabel, QMenu, QMessageBox, QVBoxLayout, QWidget
 
+from photoorg.errors import PersonNotFound
 from photoorg.gui.sidebar import Scope, SidebarEntry
 from photoorg.gui.theme import icon
 from photoorg.search.filters import SearchFilters
@@ -275,7 +276,9 @@ class PeopleController(QObject):
         def work():
             try:
                 person_id = people.resolve_person_id(db, name)
-            except Exception:
+            except PersonNotFound:
+                # Only "nobody has this name" makes a new person; an ambiguous name or a
+                # database error reaches the user instead of silently duplicating someone.
                 return people.new_person(db, face_ids, name or None)
             return people.assign_faces(db, face_ids, person_id)
 

@@ -17,7 +17,7 @@ import numpy as np
 from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from photoorg.errors import PhotoorgError
+from photoorg.errors import AmbiguousName, FaceNotFound, PersonNotFound, PhotoorgError
 from photoorg.faces.cluster import PersonIndex, pairwise_distances, remove_empty_people
 from photoorg.faces.config import DEFAULT_THRESHOLD, FACES_GENERATION, SUGGEST_MARGIN
 from photoorg.search.filters import visible_photos
@@ -164,13 +164,13 @@ def resolve_person(session: Session, ref) -> Person:
         wanted = str(ref).strip().casefold()
         people = [p for p in session.scalars(select(Person)) if (p.name or "").casefold() == wanted]
     if not people:
-        raise PhotoorgError(f"There is no person {ref!r}. `photoorg people` lists them with their ids.")
+        raise PersonNotFound(f"There is no person {ref!r}. `photoorg people` lists them with their ids.")
     if len(people) > 1:
         exact = [p for p in people if str(p.id) == str(ref).lstrip("#")]
         if exact:
             return exact[0]
         ids = ", ".join(str(p.id) for p in people)
-        raise PhotoorgError(f"Several people match {ref!r} (ids {ids}); use the id.")
+        raise AmbiguousName(f"Several people match {ref!r} (ids {ids}); use the id.", [p.id for p in people])
     return people[0]
 
 
@@ -306,7 +306,7 @@ def face_info(db: Database, face_id: int) -> FaceInfo:
     with db.session() as s:
         row = s.execute(_face_query().where(Face.id == face_id)).first()
     if row is None:
-        raise PhotoorgError(f"There is no face {face_id} (it may have been analysed again).")
+        raise FaceNotFound(f"There is no face {face_id} (it may have been analysed again).")
     return _face_info(row)
 
 
@@ -432,7 +432,7 @@ def face_details(session: Session, photo: Photo) -> dict:
 def _person(s: Session, person_id) -> Person:
     person = s.get(Person, person_id) if isinstance(person_id, int) else resolve_person(s, person_id)
     if person is None:
-        raise PhotoorgError(f"There is no person {person_id} (it may have been merged into another).")
+        raise PersonNotFound(f"There is no person {person_id} (it may have been merged into another).")
     return person
 
 
@@ -441,7 +441,7 @@ def _faces(s: Session, face_ids: Iterable[int]) -> list[Face]:
     faces = list(s.scalars(select(Face).where(Face.id.in_(ids))))
     missing = set(ids) - {f.id for f in faces}
     if missing:
-        raise PhotoorgError(
+        raise FaceNotFound(
             f"There is no face {min(missing)} (it may have been analysed again); refresh and try again."
         )
     return faces
