@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from photoorg.places.geocode import Place, gazetteer
 from photoorg.progress import CancelToken, Progress
+from photoorg.search.folding import fold
 from photoorg.store.db import Database
 from photoorg.store.schema import Photo
-from photoorg.text.store import fold
 
 BATCH = 2000
 STAGE = "places"

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, text
 from sqlalchemy.orm import Session
 
+from photoorg.search.folding import fold
 from photoorg.store.schema import Photo
 
 #: characters of scripts written without spaces between words
@@ -60,12 +60,6 @@ def create_tables(con: sqlite3.Connection) -> None:
         CREATE VIRTUAL TABLE IF NOT EXISTS photo_text_grams USING fts5(text, tokenize = 'trigram');
         """
     )
-
-
-def fold(value: str) -> str:
-    """Case- and accent-free text, for the trigram table and its queries."""
-    decomposed = unicodedata.normalize("NFKD", value.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def save_lines(session: Session, photo_id: int, lines: Sequence[StoredLine]) -> None:
