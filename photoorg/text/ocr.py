@@ -97,7 +97,16 @@ class OcrEngine:
         return float(area / (small.width * small.height))
 
     def read(self, image: Image.Image) -> list[TextLine]:
-        """Every line of text in ``image``, in reading order (top to bottom)."""
+        """Every line of text in ``image``, in reading order (top to bottom), with
+        boxes in ``image``'s pixels."""
+        # A small photo is enlarged to the reading size first: the detector and
+        # recogniser were trained on text of 20–40 px, and a 640×480 camera
+        # photo's captions are often half that.
+        scale = READ_SIDE / max(image.size)
+        if scale > 1.2:
+            image = image.resize((round(image.width * scale), round(image.height * scale)), Image.BICUBIC)
+        else:
+            scale = 1.0
         result = self._run(np.asarray(image.convert("RGB")), read=True)
         texts = getattr(result, "txts", None)
         if not texts:
@@ -109,7 +118,7 @@ class OcrEngine:
                 continue
             xs, ys = quad[:, 0], quad[:, 1]
             x0, y0 = float(max(xs.min(), 0)), float(max(ys.min(), 0))
-            box = (x0, y0, float(xs.max()) - x0, float(ys.max()) - y0)
+            box = (x0 / scale, y0 / scale, (float(xs.max()) - x0) / scale, (float(ys.max()) - y0) / scale)
             lines.append(TextLine(text, box, round(float(score), 4)))
         lines.sort(key=lambda line: (round(line.box[1] / max(line.box[3], 1)), line.box[0]))
         return lines
