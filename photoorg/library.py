@@ -12,8 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from photoorg.capabilities import load_capabilities
 from photoorg.config import LibraryPaths, default_library_dir
 from photoorg.errors import LibraryError
+from photoorg.extensions.after_index import after_index_steps
+from photoorg.extensions.schemas import schemas
+from photoorg.extensions.stages import StageContext, stage_providers
 from photoorg.ml.registry import ModelChoice
 from photoorg.pipeline.stages import ImageStage, StageSpec
 from photoorg.progress import CancelToken
@@ -23,15 +27,6 @@ from photoorg.store.db import Database
 DEVICE_SETTING = "ml.device"
 THREADS_SETTING = "ml.threads"
 OFFLINE_SETTING = "ml.offline"
-
-
-# Features add stages: each provider gets (library, options, extras) and returns
-# StageSpecs; extras carry progress, cancel and text_tower.
-STAGE_PROVIDERS: list = []
-# Features add steps that run after the image stages of an index run (tagging
-# from stored vectors, grouping, clustering faces): each gets the library and
-# returns a generator function taking a CancelToken and yielding Progress.
-AFTER_INDEX_PROVIDERS: list = []
 
 
 @dataclass
@@ -49,10 +44,9 @@ class Library:
             self.paths.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise LibraryError(f"Can't create the library folder {self.paths.root}: {exc.strerror}") from exc
-        self.db = Database(self.paths.database, self.paths.backups)
-        from photoorg.features import load_core_features
-
-        load_core_features()
+        # Before the database opens: the capabilities' own tables migrate with it.
+        load_capabilities()
+        self.db = Database(self.paths.database, self.paths.backups, schemas())
         self.thumbnails = ThumbnailCache(self.paths.thumbnails)
         self._search = None
         self._configs_registered = False
@@ -146,9 +140,9 @@ class Library:
             StageSpec(thumbnails.name, thumbnails.version, lambda: thumbnails),
             StageSpec("clip", self.select_model().key, load_clip),
         ]
-        extras = {"progress": progress, "cancel": cancel, "text_tower": text_tower}
-        for provider in STAGE_PROVIDERS:
-            specs.extend(provider(self, options or self.ml_options(), extras))
+        context = StageContext(progress=progress, cancel=cancel, text_tower=text_tower)
+        for provider in stage_providers():
+            specs.extend(provider(self, options or self.ml_options(), context))
         return specs
 
     def build_stages(
@@ -177,7 +171,7 @@ class Library:
             token=token,
             decode_workers=decode_workers or default_decode_workers(),
             retry_failed=retry_failed,
-            after_stages=[provider(self) for provider in AFTER_INDEX_PROVIDERS],
+            after_stages=[provider(self) for provider in after_index_steps()],
         )
 
     # -- search --------------------------------------------------------------------------

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from sqlalchemy import and_, func, select
 
+from photoorg.errors import WeightsNotPublished
+from photoorg.extensions.stage_versions import StageVersion, stage_versions
 from photoorg.library import Library
+from photoorg.ml.weights import find_cached_weights, hf_cache_dir
 from photoorg.roots import list_roots
 from photoorg.store.db import Database
 from photoorg.store.schema import (
@@ -20,30 +24,31 @@ from photoorg.store.schema import (
     ScanError,
 )
 
-# name -> function giving the stage's current version without loading models
-# (None: the stage does not apply to this library now). Features register theirs.
-STAGE_VERSIONS: dict[str, Callable[[Library], str]] = {
+# The core's stages; capabilities register theirs (photoorg.extensions.stage_versions).
+CORE_STAGE_VERSIONS: dict[str, Callable[[Library], str]] = {
     "thumbnail": lambda lib: f"jpeg-{lib.thumbnails.size}",
     "clip": lambda lib: lib.model_choice().key,
 }
+
+
+def all_stage_versions() -> Mapping[str, StageVersion]:
+    """name -> the stage's current version, known without loading models."""
+    return {**CORE_STAGE_VERSIONS, **stage_versions()}
+
 
 FAILED_LIST_LIMIT = 1000
 
 
 def model_status(library: Library) -> dict:
-    from photoorg.ml.weights import find_cached_weights, hf_cache_dir
-
     choice = library.model_choice()
     library._register_configs()
     if choice.weights_file:
-        from pathlib import Path
-
         available = Path(choice.weights_file).is_file()
         location = choice.weights_file
     else:
         try:
             cached = find_cached_weights(choice.arch, choice.pretrained)
-        except Exception:
+        except WeightsNotPublished:
             cached = None
         available = cached is not None
         location = str(cached) if cached else None
@@ -62,7 +67,7 @@ def model_status(library: Library) -> dict:
 def stage_counts(library: Library, visible_total: int, waiting: dict[str, str]) -> dict[str, dict]:
     result: dict[str, dict] = {}
     with library.db.session() as s:
-        for name, version_of in STAGE_VERSIONS.items():
+        for name, version_of in all_stage_versions().items():
             version = version_of(library)
             if version is None:
                 continue

@@ -36,9 +36,9 @@ def _modules_after_import(code: str) -> set[str]:
 def test_core_imports_no_qt():
     modules = _modules_after_import(
         "import photoorg.library, photoorg.status, photoorg.photos, photoorg.search.engine, "
-        "photoorg.pipeline.indexer, photoorg.cli.main, photoorg.tags.feature, photoorg.tags.store, "
+        "photoorg.pipeline.indexer, photoorg.cli.main, photoorg.tags.hooks, photoorg.tags.store, "
         "photoorg.tags.zero_shot, photoorg.tags.grouping, photoorg.tags.text_search, "
-        "photoorg.faces.feature, photoorg.faces.people, photoorg.faces.cluster, photoorg.faces.stage"
+        "photoorg.faces.hooks, photoorg.faces.people, photoorg.faces.cluster, photoorg.faces.stage"
     )
     assert not any(m == "PySide6" or m.startswith("PySide6.") for m in modules)
 

@@ -17,22 +17,14 @@ from collections.abc import Sequence
 from sqlalchemy.exc import OperationalError
 
 from photoorg import __version__
+from photoorg.capabilities import load_capabilities
 from photoorg.cli import commands_core, commands_organize
 from photoorg.errors import PhotoorgError
+from photoorg.extensions.cli_commands import cli_command_groups
+from photoorg.memory import tune_allocator
 
-# Each module adds its subcommands; later features append theirs.
+# The core's subcommands; capabilities add theirs (photoorg.extensions.cli_commands).
 COMMAND_MODULES = [commands_core, commands_organize]
-
-
-def _optional_modules() -> list:
-    modules = []
-    for name in ("photoorg.cli.commands_tags", "photoorg.cli.commands_people"):
-        try:
-            modules.append(__import__(name, fromlist=["register"]))
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-    return modules
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,8 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"photoorg {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in COMMAND_MODULES + _optional_modules():
+    for module in COMMAND_MODULES:
         module.register(subparsers, common)
+    load_capabilities()
+    for add_commands in cli_command_groups().values():
+        add_commands(subparsers, common)
     return parser
 
 
@@ -73,8 +68,6 @@ def _disk_full(exc: BaseException) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from photoorg.memory import tune_allocator
-
     tune_allocator()
     _configure_output()
     parser = build_parser()

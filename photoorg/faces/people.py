@@ -17,7 +17,7 @@ import numpy as np
 from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from photoorg.errors import AmbiguousName, FaceNotFound, PersonNotFound, PhotoorgError
+from photoorg.errors import AmbiguousName, FaceNotFound, InvalidInput, PersonNotFound, PhotoorgError
 from photoorg.faces.cluster import PersonIndex, pairwise_distances, remove_empty_people
 from photoorg.faces.config import DEFAULT_THRESHOLD, FACES_GENERATION, SUGGEST_MARGIN
 from photoorg.search.filters import visible_photos
@@ -452,7 +452,7 @@ def _check_name(s: Session, name: str | None, person_id: int | None) -> str | No
     if name is None:
         return None
     if len(name) > 200:
-        raise PhotoorgError("That name is too long (200 characters at most).")
+        raise InvalidInput("That name is too long (200 characters at most).")
     wanted = name.casefold()
     for other in s.scalars(select(Person).where(Person.name.is_not(None))):
         if other.id != person_id and other.name.casefold() == wanted:
@@ -501,7 +501,7 @@ def set_cover(db: Database, person_id, face_id: int) -> None:
         person = _person(s, person_id)
         (face,) = _faces(s, [face_id])
         if face.person_id != person.id:
-            raise PhotoorgError("That face is not one of this person's faces.")
+            raise InvalidInput("That face is not one of this person's faces.")
         person.cover_face_id = face.id
         bump_generation(s, FACES_GENERATION)
 
@@ -514,7 +514,7 @@ def merge_people(db: Database, target_id, source_ids: Sequence) -> PersonInfo:
         sources = [_person(s, ref) for ref in source_ids]
         sources = [p for p in dict.fromkeys(sources) if p.id != target.id]
         if not sources:
-            raise PhotoorgError("Name at least one other person to merge into this one.")
+            raise InvalidInput("Name at least one other person to merge into this one.")
         source_ids_ = [p.id for p in sources]
         if target.name is None:
             target.name = next((p.name for p in sources if p.name), None)
@@ -584,7 +584,7 @@ def new_person(db: Database, face_ids: Iterable[int], name: str | None = None) -
     with db.transaction() as s:
         faces = _faces(s, face_ids)
         if not faces:
-            raise PhotoorgError("Pick at least one face for the new person.")
+            raise InvalidInput("Pick at least one face for the new person.")
         now = datetime.now()
         person = Person(name=_check_name(s, name, None), hidden=False, created_at=now, updated_at=now)
         s.add(person)

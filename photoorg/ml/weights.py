@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from photoorg.errors import Cancelled, ModelUnavailableError, PhotoorgError
+from photoorg.errors import Cancelled, ModelUnavailableError, WeightsNotPublished
 from photoorg.progress import CancelToken
 
 # Seconds to wait for the hub to answer before calling it unreachable.
@@ -49,7 +49,7 @@ def weights_source(arch: str, tag: str) -> WeightsSource:
     cfg = open_clip.get_pretrained_cfg(arch, tag)
     hub = cfg.get("hf_hub", "")
     if not hub:
-        raise PhotoorgError(
+        raise WeightsNotPublished(
             f"{arch}:{tag} is not published on the Hugging Face hub; download its checkpoint "
             "yourself and pass it with --weights FILE."
         )

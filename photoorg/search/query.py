@@ -8,7 +8,9 @@ the form ``key:value`` are filters, and a leading ``-`` negates a tag::
     is:favorite rating:4
 
 Values with spaces go in quotes. An unknown key is kept as plain text, so
-"note: 10:30" still searches for what it says.
+"note: 10:30" still searches for what it says. The keys below are the core's;
+capabilities add theirs (``tag:`` and ``person:`` come from the tags and
+people capabilities, see :mod:`photoorg.extensions.query_keys`).
 """
 
 from __future__ import annotations
@@ -18,24 +20,14 @@ import re
 import shlex
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
-from photoorg.errors import PhotoorgError
+from photoorg.errors import InvalidDate
+from photoorg.extensions.query_keys import FilterUpdate, QueryKeyHandler, query_keys
 from photoorg.search.filters import SearchFilters
 
-_KEYS = {
-    "tag",
-    "person",
-    "camera",
-    "folder",
-    "after",
-    "before",
-    "from",
-    "to",
-    "date",
-    "album",
-    "is",
-    "rating",
-}
+# Not a filter field: the album is looked up by name when the query runs.
+_ALBUM_NAME = "album_name"
 
 
 @dataclass
@@ -67,7 +59,7 @@ def parse_date(text: str, *, end: bool = False) -> date:
     year or month, so before:2019-06 includes all of June."""
     match = _DATE.match(text.strip())
     if not match:
-        raise PhotoorgError(f"{text!r} is not a date; write YYYY, YYYY-MM or YYYY-MM-DD.")
+        raise InvalidDate(f"{text!r} is not a date; write YYYY, YYYY-MM or YYYY-MM-DD.")
     year = int(match.group(1))
     month = int(match.group(2)) if match.group(2) else (12 if end else 1)
     if match.group(3):
@@ -77,49 +69,74 @@ def parse_date(text: str, *, end: bool = False) -> date:
     try:
         return date(year, month, day)
     except ValueError as exc:
-        raise PhotoorgError(f"{text!r} is not a valid date ({exc}).") from exc
+        raise InvalidDate(f"{text!r} is not a valid date ({exc}).") from exc
+
+
+def _after(value: str, negated: bool) -> FilterUpdate:
+    return {"date_from": parse_date(value)}
+
+
+def _before(value: str, negated: bool) -> FilterUpdate:
+    return {"date_to": parse_date(value, end=True)}
+
+
+def _on_date(value: str, negated: bool) -> FilterUpdate:
+    return {"date_from": parse_date(value), "date_to": parse_date(value, end=True)}
+
+
+def _is(value: str, negated: bool) -> FilterUpdate | None:
+    return {"favorites_only": True} if value.lower() in ("favorite", "favourite", "fav") else None
+
+
+def _rating(value: str, negated: bool) -> FilterUpdate | None:
+    try:
+        return {"min_rating": max(0, min(5, int(value.rstrip("+"))))}
+    except ValueError:
+        return None
+
+
+# The core's keys, read the same way as a capability's (a "-" is ignored by
+# all of them). A capability can't take one of these names: they are looked up first.
+CORE_KEYS: dict[str, QueryKeyHandler] = {
+    "camera": lambda value, negated: {"camera": value},
+    "folder": lambda value, negated: {"folder": value},
+    "after": _after,
+    "from": _after,
+    "before": _before,
+    "to": _before,
+    "date": _on_date,
+    "album": lambda value, negated: {_ALBUM_NAME: value},
+    "is": _is,
+    "rating": _rating,
+}
+
+
+def _apply(fields: dict[str, Any], update: FilterUpdate) -> None:
+    for name, value in update.items():
+        if isinstance(value, tuple):
+            fields[name] = fields.get(name, ()) + value
+        elif isinstance(value, dict):
+            fields[name] = {**fields.get(name, {}), **value}
+        else:
+            fields[name] = value
 
 
 def parse_query(query: str) -> ParsedQuery:
     words: list[str] = []
-    tags: list[str] = []
-    excluded: list[str] = []
-    people: list[str] = []
-    values: dict = {}
-    album_name = None
+    fields: dict[str, Any] = {}
+    capability_keys = query_keys()
     for token in _tokens(query):
         negated = token.startswith("-") and ":" in token
         body = token[1:] if negated else token
         key, sep, value = body.partition(":")
         key = key.lower()
-        if not sep or key not in _KEYS or not value:
+        handler = CORE_KEYS.get(key) or capability_keys.get(key)
+        update = handler(value, negated) if sep and value and handler else None
+        if update is None:
             words.append(token)
-            continue
-        if key == "tag":
-            (excluded if negated else tags).append(value.lower())
-        elif key == "person":
-            people.append(value)
-        elif key == "camera":
-            values["camera"] = value
-        elif key == "folder":
-            values["folder"] = value
-        elif key in ("after", "from"):
-            values["date_from"] = parse_date(value)
-        elif key in ("before", "to"):
-            values["date_to"] = parse_date(value, end=True)
-        elif key == "date":
-            values["date_from"] = parse_date(value)
-            values["date_to"] = parse_date(value, end=True)
-        elif key == "album":
-            album_name = value
-        elif key == "is" and value.lower() in ("favorite", "favourite", "fav"):
-            values["favorites_only"] = True
-        elif key == "rating":
-            try:
-                values["min_rating"] = max(0, min(5, int(value.rstrip("+"))))
-            except ValueError:
-                words.append(token)
         else:
-            words.append(token)
-    filters = SearchFilters(tags=tuple(tags), excluded_tags=tuple(excluded), people=tuple(people), **values)
-    return ParsedQuery(text=" ".join(words).strip(), filters=filters, album_name=album_name, words=words)
+            _apply(fields, update)
+    album_name = fields.pop(_ALBUM_NAME, None)
+    return ParsedQuery(
+        text=" ".join(words).strip(), filters=SearchFilters(**fields), album_name=album_name, words=words
+    )

@@ -9,7 +9,7 @@ busy timeout, instead of failing when a read transaction tries to upgrade.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from photoorg.errors import LibraryError
+from photoorg.extensions.schemas import SchemaChain
 from photoorg.store import migrations
 from photoorg.store.schema import Counter, Setting
 
@@ -46,12 +47,15 @@ def _on_begin(connection) -> None:
 
 
 class Database:
-    """The index of one library: migrated on open, then sessions on demand."""
+    """The index of one library: migrated on open, then sessions on demand.
 
-    def __init__(self, path: Path, backups_dir: Path) -> None:
+    ``schemas`` are the capabilities' own migration chains, brought up to date
+    after the core chain (``Library`` passes the registered ones)."""
+
+    def __init__(self, path: Path, backups_dir: Path, schemas: Sequence[SchemaChain] = ()) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        migrations.migrate(self.path, backups_dir)
+        migrations.migrate(self.path, backups_dir, schemas=schemas)
         self.engine: Engine = create_engine(
             f"sqlite:///{self.path}",
             poolclass=NullPool,

@@ -9,16 +9,24 @@ rather than guessed at.
 To change the schema: append a function to ``MIGRATIONS``, mirror the change in
 ``schema.py``, and add a fixture of the previous version under
 ``tests/fixtures/``. Never edit a migration that has shipped.
+
+A capability keeps its own tables in a chain of its own
+(:mod:`photoorg.extensions.schemas`), run after this one with the same backup
+and refusal rules; its version is the setting ``schema.<name>``. The tags and
+people tables predate that and stay in this chain (v3, v4), so libraries
+written before it open unchanged.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
 from photoorg.errors import LibraryError, NewerDatabaseError
+from photoorg.extensions.schemas import SchemaChain
 
 # "PhOr" as a big-endian int: marks the file as a photoorg library.
 APPLICATION_ID = 0x50684F72
@@ -256,10 +264,12 @@ def schema_version(con: sqlite3.Connection) -> int:
     return con.execute("PRAGMA user_version").fetchone()[0]
 
 
-def _backup(con: sqlite3.Connection, db_path: Path, backups_dir: Path, version: int) -> Path:
+def _backup(
+    con: sqlite3.Connection, db_path: Path, backups_dir: Path, version: int, capabilities: str = ""
+) -> Path:
     backups_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    target = backups_dir / f"{db_path.stem}-v{version}-{stamp}.db"
+    target = backups_dir / f"{db_path.stem}-v{version}{capabilities}-{stamp}.db"
     dest = sqlite3.connect(target)
     try:
         con.backup(dest)  # consistent even while WAL holds uncheckpointed pages
@@ -268,8 +278,69 @@ def _backup(con: sqlite3.Connection, db_path: Path, backups_dir: Path, version: 
     return target
 
 
-def migrate(db_path: Path, backups_dir: Path, *, target: int = LATEST_VERSION) -> int:
-    """Bring the database at ``db_path`` to ``target``; returns the version found.
+def capability_version(con: sqlite3.Connection, name: str) -> int:
+    """The version of a capability's own tables in this database (0: none yet)."""
+    row = con.execute("SELECT value FROM settings WHERE key = ?", (_version_key(name),)).fetchone()
+    return int(json.loads(row[0])) if row and row[0] is not None else 0
+
+
+def _version_key(name: str) -> str:
+    return f"schema.{name}"
+
+
+def _pending_chains(
+    con: sqlite3.Connection, db_path: Path, found: int, schemas: Sequence[SchemaChain]
+) -> list[tuple[SchemaChain, int]]:
+    """The chains with steps to run, each with the version it is at."""
+    pending = []
+    for chain in schemas:
+        at = capability_version(con, chain.name) if found > 0 else 0
+        if at > chain.latest:
+            raise NewerDatabaseError(
+                f"The library at {db_path.parent} was written by a newer version of photoorg "
+                f"(the {chain.name} tables are at version {at}; this version knows up to {chain.latest}). "
+                "Update photoorg to open it. The library was not changed."
+            )
+        if at < chain.latest:
+            pending.append((chain, at))
+    return pending
+
+
+def _step(con: sqlite3.Connection, apply: Callable[[], None]) -> None:
+    """One migration step: its own transaction, rolled back whole on any error."""
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        apply()
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _core_step(con: sqlite3.Connection, version: int) -> None:
+    MIGRATIONS[version - 1](con)
+    con.execute(f"PRAGMA user_version = {version}")
+    con.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+
+def _capability_step(con: sqlite3.Connection, chain: SchemaChain, version: int) -> None:
+    chain.migrations[version - 1](con)
+    con.execute(
+        "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+        (_version_key(chain.name), json.dumps(version)),
+    )
+
+
+def migrate(
+    db_path: Path,
+    backups_dir: Path,
+    *,
+    target: int = LATEST_VERSION,
+    schemas: Sequence[SchemaChain] = (),
+) -> int:
+    """Bring the database at ``db_path`` to ``target``, then the capabilities'
+    chains in ``schemas`` to their latest (only when ``target`` is the latest:
+    their tables may build on the core's). Returns the core version found.
 
     Raises :class:`NewerDatabaseError` for a database from a newer photoorg and
     :class:`LibraryError` for a file that is not a photoorg library.
@@ -296,21 +367,18 @@ def migrate(db_path: Path, backups_dir: Path, *, target: int = LATEST_VERSION) -
                 f"(schema version {found}; this version knows up to {LATEST_VERSION}). "
                 "Update photoorg to open it. The library was not changed."
             )
-        if found >= target:
+        chains = _pending_chains(con, db_path, found, schemas) if target == LATEST_VERSION else []
+        if found >= target and not chains:
             return found
         if found > 0:
-            _backup(con, db_path, backups_dir, found)
+            # One copy before anything changes, named after what is about to migrate.
+            _backup(con, db_path, backups_dir, found, "".join(f"-{c.name}{at}" for c, at in chains))
         con.execute("PRAGMA foreign_keys=OFF")  # migrations may rebuild tables
         for version in range(found + 1, target + 1):
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                MIGRATIONS[version - 1](con)
-                con.execute(f"PRAGMA user_version = {version}")
-                con.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+            _step(con, lambda version=version: _core_step(con, version))
+        for chain, at in chains:
+            for version in range(at + 1, chain.latest + 1):
+                _step(con, lambda chain=chain, version=version: _capability_step(con, chain, version))
         return found
     finally:
         con.close()

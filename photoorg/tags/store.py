@@ -18,7 +18,7 @@ from sqlalchemy import and_, delete, false, func, not_, select, update
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session, aliased
 
-from photoorg.errors import PhotoorgError
+from photoorg.errors import InvalidInput, TagNotFound
 from photoorg.roots import PHOTOS_GENERATION
 from photoorg.search.filters import visible_photos
 from photoorg.store.db import Database, bump_generation
@@ -154,7 +154,7 @@ def resolve(db: Database, names: Iterable[str], tree: TagTree | None = None) -> 
 def _tag_for(s: Session, name: str, create: bool) -> Tag:
     cleaned = " ".join(name.strip().lower().split())
     if not cleaned:
-        raise PhotoorgError("A tag needs a name.")
+        raise InvalidInput("A tag needs a name.")
     tree_id = s.scalar(select(Tag.id).where(func.lower(Tag.name) == cleaned))
     if tree_id is None:
         # A synonym names its tag ("puppy" is "dog").
@@ -164,7 +164,7 @@ def _tag_for(s: Session, name: str, create: bool) -> Tag:
     if tree_id is not None:
         return s.get(Tag, tree_id)
     if not create:
-        raise PhotoorgError(f"There is no tag called {name!r}.")
+        raise TagNotFound(f"There is no tag called {name!r}.")
     tag = Tag(name=cleaned, origin=ORIGIN_USER, auto=False, created_at=datetime.now())
     s.add(tag)
     s.flush()
@@ -244,7 +244,7 @@ def rename_tag(db: Database, old: str, new: str) -> str:
     """Rename a tag; renaming onto an existing tag merges the two."""
     cleaned = " ".join(new.strip().lower().split())
     if not cleaned:
-        raise PhotoorgError("A tag needs a name.")
+        raise InvalidInput("A tag needs a name.")
     with db.transaction() as s:
         tag = _tag_for(s, old, create=False)
         other = s.scalar(select(Tag).where(func.lower(Tag.name) == cleaned, Tag.id != tag.id))
@@ -265,7 +265,7 @@ def merge_tags(db: Database, source: str, target: str) -> None:
     with db.transaction() as s:
         a, b = _tag_for(s, source, create=False), _tag_for(s, target, create=False)
         if a.id == b.id:
-            raise PhotoorgError("A tag can't be merged into itself.")
+            raise InvalidInput("A tag can't be merged into itself.")
         _merge(s, a, b)
         _bump(s)
 
@@ -316,7 +316,7 @@ def add_concept(db: Database, name: str, prompts: list[str] | None = None, paren
     """A custom concept the CLIP tagger will look for in every photo."""
     cleaned = " ".join(name.strip().lower().split())
     if not cleaned:
-        raise PhotoorgError("A concept needs a name.")
+        raise InvalidInput("A concept needs a name.")
     prompts = [p.strip() for p in (prompts or []) if p.strip()] or [
         f"a photo of {cleaned}",
         f"a picture of {cleaned}",
