@@ -18,10 +18,17 @@ from photoorg.errors import LibraryError
 from photoorg.extensions.after_index import after_index_steps
 from photoorg.extensions.schemas import schemas
 from photoorg.extensions.stages import StageContext, stage_providers
-from photoorg.ml.registry import ModelChoice
+from photoorg.ml.clip import ClipEncoder, get_encoder
+from photoorg.ml.registry import ModelChoice, register_model_configs
+from photoorg.ml.selection import current_choice
+from photoorg.ml.selection import select_model as apply_model_choice
+from photoorg.pipeline.clip_stage import ClipStage, ensure_model_row
+from photoorg.pipeline.indexer import Indexer, load_stage
 from photoorg.pipeline.stages import ImageStage, StageSpec
+from photoorg.pipeline.thumbnail_stage import ThumbnailStage
 from photoorg.progress import CancelToken
 from photoorg.scan.thumbnails import ThumbnailCache
+from photoorg.search.engine import SearchEngine
 from photoorg.store.db import Database
 
 DEVICE_SETTING = "ml.device"
@@ -79,32 +86,24 @@ class Library:
 
     def _register_configs(self) -> None:
         if not self._configs_registered:
-            from photoorg.ml.registry import register_model_configs
-
             register_model_configs(self.paths.model_configs)
             self._configs_registered = True
 
     def model_choice(self) -> ModelChoice:
-        from photoorg.ml.selection import current_choice
-
         return current_choice(self.db)
 
     def select_model(self, spec: str | None = None, weights: str | None = None) -> ModelChoice:
         """Apply a model choice (or re-check the stored one's weights file)."""
         if spec or weights:
             self._register_configs()
-        from photoorg.ml.selection import select_model
-
-        return select_model(self.db, spec, weights)
+        return apply_model_choice(self.db, spec, weights)
 
     def clip_encoder(
         self, options: MlOptions | None = None, *, progress=None, cancel=None, text: bool = True
-    ):
+    ) -> ClipEncoder:
         """The loaded CLIP encoder of the library's model; raises
         :class:`ModelUnavailableError` with a readable reason when it can't be had.
         ``text=False`` is enough for indexing and leaves the text tower out."""
-        from photoorg.ml.clip import get_encoder
-
         self._register_configs()
         options = options or self.ml_options()
         return get_encoder(
@@ -124,13 +123,9 @@ class Library:
     ) -> list[StageSpec]:
         """Every image stage of the pipeline, unloaded. A process that will not
         search (the index command) passes ``text_tower=False`` to save memory."""
-        from photoorg.pipeline.thumbnail_stage import ThumbnailStage
-
         thumbnails = ThumbnailStage(self.thumbnails)
 
         def load_clip():
-            from photoorg.pipeline.clip_stage import ClipStage, ensure_model_row
-
             encoder = self.clip_encoder(options, progress=progress, cancel=cancel, text=text_tower)
             with self.db.transaction() as s:
                 model_id = ensure_model_row(s, encoder.choice, encoder.dim)
@@ -149,8 +144,6 @@ class Library:
         self, options: MlOptions | None = None, *, progress=None, cancel=None
     ) -> list[ImageStage]:
         """Every image stage, loaded now: ready, or waiting with the reason."""
-        from photoorg.pipeline.indexer import load_stage
-
         return [load_stage(spec) for spec in self.stage_specs(options, progress=progress, cancel=cancel)]
 
     def indexer(
@@ -160,9 +153,7 @@ class Library:
         token: CancelToken | None = None,
         decode_workers: int | None = None,
         retry_failed: bool = False,
-    ):
-        from photoorg.pipeline.indexer import Indexer
-
+    ) -> Indexer:
         return Indexer(
             self.db,
             stages,
@@ -177,10 +168,8 @@ class Library:
     # -- search --------------------------------------------------------------------------
 
     @property
-    def search(self):
+    def search(self) -> SearchEngine:
         if self._search is None:
-            from photoorg.search.engine import SearchEngine
-
             self._search = SearchEngine(self.db, self.clip_encoder, self.model_choice)
         return self._search
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from send2trash import send2trash
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -137,8 +138,6 @@ def move_to_trash(db: Database, photo_ids: Iterable[int]) -> TrashResult:
     Callers must have asked the user first. Nothing is deleted permanently: a
     file the trash can't take is left where it is and reported.
     """
-    from send2trash import send2trash
-
     ids = _ids(photo_ids)
     with db.session() as s:
         rows = s.execute(select(Photo.id, Photo.path).where(Photo.id.in_(ids))).all()

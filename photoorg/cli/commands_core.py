@@ -10,9 +10,14 @@ import sys
 from photoorg.cli.progress import ProgressPrinter, format_duration
 from photoorg.errors import NotInLibraryError, PhotoorgError
 from photoorg.library import Library
+from photoorg.ml.registry import CURATED_MODELS
+from photoorg.photos import find_photo, photo_details
 from photoorg.progress import CancelToken, Progress
+from photoorg.roots import add_root, list_roots, remove_root
+from photoorg.scan.imageio import load_upright
 from photoorg.search.filters import SearchFilters
 from photoorg.search.query import parse_date
+from photoorg.status import library_status
 
 
 def open_library(args) -> Library:
@@ -94,8 +99,6 @@ def _download_printer(printer: ProgressPrinter):
 def cmd_index(args) -> int:
     printer = ProgressPrinter()
     with open_library(args) as library:
-        from photoorg.roots import add_root, list_roots
-
         root_ids = None
         if args.paths:
             root_ids = []
@@ -188,8 +191,6 @@ def cmd_search(args) -> int:
 
 
 def cmd_similar(args) -> int:
-    from photoorg.photos import find_photo
-
     with open_library(args) as library:
         apply_model_args(library, args)
         engine = library.search
@@ -202,9 +203,7 @@ def cmd_similar(args) -> int:
             if not os.path.isfile(args.path):
                 raise
             # An image from outside the library: embed it on the fly.
-            import torch
-
-            from photoorg.scan.imageio import load_upright
+            import torch  # lazy: torch takes seconds to import; only this branch of `similar` needs it
 
             encoder = library.clip_encoder()
             image = load_upright(args.path, encoder.image_size)
@@ -220,8 +219,6 @@ def cmd_similar(args) -> int:
 
 
 def cmd_show(args) -> int:
-    from photoorg.photos import find_photo, photo_details
-
     with open_library(args) as library:
         photo = find_photo(library.db, args.path)
         details = photo_details(library.db, photo.id, _thumbnail_lookup(library))
@@ -275,8 +272,6 @@ def _print_details(details: dict) -> None:
 
 
 def cmd_status(args) -> int:
-    from photoorg.status import library_status
-
     with open_library(args) as library:
         status = library_status(library)
         if args.json:
@@ -309,8 +304,6 @@ def cmd_status(args) -> int:
 
 
 def cmd_roots(args) -> int:
-    from photoorg.roots import add_root, list_roots, remove_root
-
     with open_library(args) as library:
         if args.action == "add":
             for path in args.paths:
@@ -338,8 +331,6 @@ def cmd_roots(args) -> int:
 
 
 def cmd_models(args) -> int:
-    from photoorg.ml.registry import CURATED_MODELS
-
     with open_library(args) as library:
         current = library.model_choice()
         rows = [
@@ -366,6 +357,7 @@ def cmd_models(args) -> int:
 
 def launch_gui(args, parser: argparse.ArgumentParser | None = None) -> int:
     try:
+        # lazy: PySide6 is slow to import and may be missing where the CLI runs headless
         from photoorg.gui.app import run_app
     except ImportError as exc:
         if parser is not None:

@@ -22,8 +22,31 @@ from __future__ import annotations
 
 import argparse
 
+import filelock
+
 from photoorg.cli.commands_core import emit_json, open_library, say
 from photoorg.errors import PhotoorgError
+from photoorg.faces.cluster import cluster_faces
+from photoorg.faces.config import face_settings, update_face_settings
+from photoorg.faces.people import (
+    NameTakenError,
+    assign_faces,
+    get_person,
+    hide_person,
+    ignore_faces,
+    list_people,
+    merge_people,
+    name_person,
+    new_person,
+    person_faces,
+    reject_suggestion,
+    remove_faces,
+    resolve_person_id,
+    review_counts,
+    set_cover,
+    suggestions,
+    unknown_faces,
+)
 
 
 def _json(args) -> bool:
@@ -43,8 +66,6 @@ def _print_people(people) -> None:
 
 
 def cmd_list(args) -> int:
-    from photoorg.faces.people import list_people, review_counts
-
     with open_library(args) as library:
         people = list_people(library.db, include_hidden=args.all, with_photos=not args.no_photos)
         if _json(args):
@@ -58,8 +79,6 @@ def cmd_list(args) -> int:
 
 
 def cmd_show(args) -> int:
-    from photoorg.faces.people import get_person, person_faces
-
     with open_library(args) as library:
         person = get_person(library.db, args.person, with_photos=True)
         faces = person_faces(library.db, person.id)
@@ -75,14 +94,6 @@ def cmd_show(args) -> int:
 
 
 def cmd_name(args) -> int:
-    from photoorg.faces.people import (
-        NameTakenError,
-        get_person,
-        merge_people,
-        name_person,
-        resolve_person_id,
-    )
-
     name = " ".join(args.name).strip()
     with open_library(args) as library:
         try:
@@ -104,8 +115,6 @@ def cmd_name(args) -> int:
 
 
 def cmd_merge(args) -> int:
-    from photoorg.faces.people import get_person, merge_people
-
     with open_library(args) as library:
         person = merge_people(library.db, args.person, args.others)
         say(f"Merged into {person.label} (id {person.id}): {person.face_count} faces.")
@@ -115,8 +124,6 @@ def cmd_merge(args) -> int:
 
 
 def cmd_hide(args) -> int:
-    from photoorg.faces.people import hide_person
-
     with open_library(args) as library:
         for ref in args.people:
             hide_person(library.db, ref, args.action == "hide")
@@ -128,8 +135,6 @@ def cmd_hide(args) -> int:
 
 
 def cmd_unknown(args) -> int:
-    from photoorg.faces.people import unknown_faces
-
     with open_library(args) as library:
         faces = unknown_faces(library.db, limit=args.limit)
         if _json(args):
@@ -144,9 +149,6 @@ def cmd_unknown(args) -> int:
 
 
 def cmd_suggestions(args) -> int:
-    from photoorg.faces.config import face_settings
-    from photoorg.faces.people import resolve_person_id, suggestions
-
     with open_library(args) as library:
         person_id = resolve_person_id(library.db, args.person) if args.person else None
         found = suggestions(
@@ -174,8 +176,6 @@ def cmd_suggestions(args) -> int:
 
 
 def cmd_assign(args) -> int:
-    from photoorg.faces.people import assign_faces, get_person
-
     with open_library(args) as library:
         count = assign_faces(library.db, args.faces, args.person)
         person = get_person(library.db, args.person, with_photos=True)
@@ -186,8 +186,6 @@ def cmd_assign(args) -> int:
 
 
 def cmd_new(args) -> int:
-    from photoorg.faces.people import get_person, new_person
-
     with open_library(args) as library:
         person_id = new_person(library.db, args.faces, " ".join(args.name or []) or None)
         person = get_person(library.db, person_id, with_photos=True)
@@ -198,8 +196,6 @@ def cmd_new(args) -> int:
 
 
 def cmd_reject(args) -> int:
-    from photoorg.faces.people import reject_suggestion, remove_faces
-
     with open_library(args) as library:
         if args.from_person:
             for face in args.faces:
@@ -211,8 +207,6 @@ def cmd_reject(args) -> int:
 
 
 def cmd_ignore(args) -> int:
-    from photoorg.faces.people import ignore_faces
-
     with open_library(args) as library:
         count = ignore_faces(library.db, args.faces)
         say(f"Ignoring {count} face(s): they won't be suggested or grouped.")
@@ -220,8 +214,6 @@ def cmd_ignore(args) -> int:
 
 
 def cmd_cover(args) -> int:
-    from photoorg.faces.people import set_cover
-
     with open_library(args) as library:
         set_cover(library.db, args.person, args.face)
         say("Cover face set.")
@@ -229,11 +221,6 @@ def cmd_cover(args) -> int:
 
 
 def cmd_cluster(args) -> int:
-    import filelock
-
-    from photoorg.faces.cluster import cluster_faces
-    from photoorg.faces.config import face_settings
-
     with open_library(args) as library:
         lock = filelock.FileLock(str(library.paths.lock_file), timeout=0)
         try:
@@ -258,8 +245,6 @@ def cmd_cluster(args) -> int:
 
 
 def cmd_config(args) -> int:
-    from photoorg.faces.config import face_settings, update_face_settings
-
     with open_library(args) as library:
         before = face_settings(library.db)
         after = update_face_settings(

@@ -7,12 +7,12 @@ import argparse
 from photoorg.cli.commands_core import emit_json, open_library, say
 from photoorg.errors import PhotoorgError
 from photoorg.photos import find_photo
+from photoorg.tags import store
+from photoorg.tags.grouping import GRANULARITY_SETTING, list_groups, refresh_groups
+from photoorg.tags.vocabulary import ensure_vocabulary
 
 
 def cmd_tags(args) -> int:
-    from photoorg.tags import store
-    from photoorg.tags.vocabulary import ensure_vocabulary
-
     with open_library(args) as library:
         db = library.db
         ensure_vocabulary(db)
@@ -54,7 +54,7 @@ def cmd_tags(args) -> int:
 
 
 def _retag(library) -> None:
-    from photoorg.tags.zero_shot import ClipTagger
+    from photoorg.tags.zero_shot import ClipTagger  # lazy: imports scipy; `tags` lists must not pay it
 
     done = 0
     for event in ClipTagger(library).run(everything=True):
@@ -70,8 +70,6 @@ def _need(values: list[str], count: int, usage: str) -> None:
 
 
 def cmd_groups(args) -> int:
-    from photoorg.tags.grouping import GRANULARITY_SETTING, list_groups, refresh_groups
-
     with open_library(args) as library:
         if args.granularity is not None:
             if not 0 <= args.granularity <= 1:

@@ -35,6 +35,7 @@ from photoorg.faces.config import (
     MIN_PERSON_FACES,
     NEAREST_K,
 )
+from photoorg.faces.models import import_dlib
 from photoorg.progress import CancelToken, Progress
 from photoorg.store.db import Database, bump_generation
 from photoorg.store.schema import ASSIGNED_AUTO, Face, FaceRejection, Person
@@ -306,8 +307,6 @@ def _match(faces, vectors, index, threshold, rejections, photo_people, joins, am
 def _new_groups(left, unknown, threshold: float, token) -> Iterator[Progress]:
     """Groups of face ids that make new people (generator; returns the list,
     or None when cancelled)."""
-    from photoorg.faces.models import import_dlib
-
     nodes = list(left) + [f for f in unknown]
     vectors = np.stack([np.asarray(f.descriptor, dtype=np.float32) for f in nodes])
     photos = np.array([f.photo_id for f in nodes], dtype=np.int64)

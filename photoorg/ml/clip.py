@@ -8,7 +8,11 @@ loads it strictly, so a wrong or partial file is an error, never random weights.
 
 from __future__ import annotations
 
+import ctypes
+import gc
+import json
 import logging
+import sys
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -68,8 +72,8 @@ class ClipEncoder:
         return self
 
     def _load(self) -> None:
-        import open_clip
-        import torch
+        import open_clip  # lazy: open_clip imports torch (seconds); only model work needs it
+        import torch  # lazy: torch takes seconds to import; only model work needs it
 
         freeze_long_lived("torch imported")  # before the first model; see memory.py
 
@@ -163,7 +167,7 @@ class ClipEncoder:
             if not self.has_image:
                 self._dim = int(self.encode_texts(["a photo"]).shape[1])
             else:
-                import torch
+                import torch  # lazy: torch takes seconds to import; only model work needs it
 
                 size = self.image_size
                 self._dim = int(self.encode_images(torch.zeros(1, 3, size, size)).shape[1])
@@ -181,7 +185,7 @@ class ClipEncoder:
 
     def encode_images(self, batch) -> np.ndarray:
         """A preprocessed (N, 3, H, W) tensor -> (N, D) L2-normalised float32."""
-        import torch
+        import torch  # lazy: torch takes seconds to import; only model work needs it
 
         self.load()
         self._use_threads(self.threads)
@@ -191,7 +195,7 @@ class ClipEncoder:
         return features.cpu().numpy().astype(np.float32, copy=False)
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:
-        import torch
+        import torch  # lazy: torch takes seconds to import; only model work needs it
 
         self.load()
         if not self.has_text:
@@ -228,7 +232,7 @@ def _short_text_encoder(model, tokenizer):
     a search's latency. The shortcut is used only if it reproduces the full
     encoder's output on a probe; otherwise the full encoder is used.
     """
-    import torch
+    import torch  # lazy: torch takes seconds to import; only model work needs it
 
     tower = _text_tower(model)
     needed = (
@@ -284,7 +288,7 @@ def _text_tower_to_bfloat16(model, tokenizer, encode) -> bool:
     of 0.9999; the switch is kept only if they agree on a probe, else the
     fp32 weights are put back.
     """
-    import torch
+    import torch  # lazy: torch takes seconds to import; only model work needs it
 
     try:
         if not (torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()):
@@ -324,7 +328,7 @@ def _text_tower_to_bfloat16(model, tokenizer, encode) -> bool:
 
 
 def _tensors_of(part) -> list:
-    import torch
+    import torch  # lazy: torch takes seconds to import; only model work needs it
 
     if part is None:
         return []
@@ -339,7 +343,7 @@ def _reparameterize(model):
     if not any(hasattr(module, "reparameterize") for module in model.modules()):
         return model
     try:
-        from timm.utils.model import reparameterize_model
+        from timm.utils.model import reparameterize_model  # lazy: timm imports torch; optional
     except ImportError:
         return model
     try:
@@ -368,8 +372,8 @@ def _empty_model(arch: str, build: dict, drop: tuple[str, ...]):
     The only such state open_clip's CLIP models have is the text tower's
     causal attention mask, which is rebuilt here as open_clip builds it.
     """
-    import open_clip
-    import torch
+    import open_clip  # lazy: open_clip imports torch (seconds); only model work needs it
+    import torch  # lazy: torch takes seconds to import; only model work needs it
 
     try:
         with torch.device("meta"), _quiet_random_init_warning():
@@ -402,7 +406,7 @@ def _stream_weights(model, path: Path) -> bool:
     model's tensors under the model's names and shapes (open_clip's own format,
     which is what the Hugging Face hub serves); the caller then falls back.
     """
-    import torch
+    import torch  # lazy: torch takes seconds to import; only model work needs it
 
     expected = model.state_dict()
     if path.suffix == ".safetensors":
@@ -454,10 +458,7 @@ def _read_safetensors_into(expected: dict, path: Path) -> bool:
     weights x 2. Plain reads go through the page cache instead, which the
     kernel can drop, so the peak is the model plus one tensor.
     """
-    import json
-    import sys
-
-    import torch
+    import torch  # lazy: torch takes seconds to import; only model work needs it
 
     if sys.byteorder != "little":
         return False
@@ -604,9 +605,6 @@ def release_image_only_encoders() -> None:
 def _return_freed_memory() -> None:
     """Give freed heap pages back to the OS (glibc keeps them otherwise), so
     the next model's memory does not sit on top of the last one's."""
-    import ctypes
-    import gc
-
     gc.collect()
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)

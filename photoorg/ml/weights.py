@@ -14,6 +14,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 from photoorg.errors import Cancelled, ModelUnavailableError, WeightsNotPublished
 from photoorg.progress import CancelToken
@@ -37,13 +38,14 @@ class WeightsSource:
 
 
 def hf_cache_dir() -> Path:
+    # lazy: huggingface_hub is slow to import; status and show need it rarely
     from huggingface_hub import constants
 
     return Path(constants.HF_HUB_CACHE)
 
 
 def weights_source(arch: str, tag: str) -> WeightsSource:
-    import open_clip
+    import open_clip  # lazy: open_clip imports torch (seconds); only model work needs it
     from open_clip.constants import HF_SAFE_WEIGHTS_NAME, HF_WEIGHTS_NAME
 
     cfg = open_clip.get_pretrained_cfg(arch, tag)
@@ -66,6 +68,7 @@ def weights_source(arch: str, tag: str) -> WeightsSource:
 
 def find_cached_weights(arch: str, tag: str) -> Path | None:
     """The weights file for a pretrained tag if it is in the cache (no network)."""
+    # lazy: huggingface_hub is slow to import; status and show need it rarely
     from huggingface_hub import try_to_load_from_cache
 
     source = weights_source(arch, tag)
@@ -88,6 +91,7 @@ def download_weights(
     Raises :class:`ModelUnavailableError` with the reason when the hub can't be
     reached, and :class:`Cancelled` when ``cancel`` fires.
     """
+    # lazy: huggingface_hub is slow to import; status and show need it rarely
     from huggingface_hub import hf_hub_download
     from huggingface_hub.errors import EntryNotFoundError
     from tqdm.auto import tqdm
@@ -146,8 +150,7 @@ def hub_unreachable_reason() -> str | None:
     minute when offline). One direct connection attempt first answers the
     common case, an offline machine, at once.
     """
-    from urllib.parse import urlparse
-
+    # lazy: huggingface_hub is slow to import; status and show need it rarely
     from huggingface_hub import constants
 
     if constants.HF_HUB_OFFLINE:

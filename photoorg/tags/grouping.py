@@ -26,9 +26,12 @@ from sqlalchemy import delete, select
 
 from photoorg.library import Library
 from photoorg.progress import CancelToken, Progress
+from photoorg.roots import PHOTOS_GENERATION
 from photoorg.search.filters import visible_photos
 from photoorg.store.db import bump_generation
 from photoorg.store.schema import Model, Photo, PhotoGroup, PhotoGroupMember, PhotoTag
+from photoorg.tags.store import effective_rows
+from photoorg.tags.vocabulary import TagTree
 
 EVENT_GAP = timedelta(hours=4)
 EVENT_DISTANCE_KM = 50.0
@@ -117,7 +120,7 @@ def place_name(point: tuple[float, float] | None) -> str | None:
     if point is None:
         return None
     try:
-        import reverse_geocode
+        import reverse_geocode  # lazy: loads a city table (~0.6 s); optional
     except ImportError:
         return None
     found = reverse_geocode.get(point)
@@ -138,8 +141,8 @@ def find_visual_groups(
 ) -> list[list[int]]:
     """Connected components of the mutual-k-nearest-neighbour graph above the
     threshold; groups of at least MIN_GROUP_PHOTOS, largest first."""
-    from scipy import sparse
-    from scipy.sparse.csgraph import connected_components
+    from scipy import sparse  # lazy: scipy adds ~0.1 s; only grouping needs it
+    from scipy.sparse.csgraph import connected_components  # lazy: scipy adds ~0.1 s; only grouping needs it
 
     n = len(photo_ids)
     if n < MIN_GROUP_PHOTOS:
@@ -176,6 +179,7 @@ def _partitions(vectors: np.ndarray, size: int = 4000) -> list[np.ndarray]:
     n = len(vectors)
     if n <= size:
         return [np.arange(n)]
+    # lazy: sklearn takes seconds to import; only visual grouping needs it
     from sklearn.cluster import MiniBatchKMeans
 
     clusters = max(2, n // (size // 2))
@@ -233,7 +237,6 @@ def refresh_groups(
     """Recompute events when the photos changed, and visual groups when the
     vectors or the granularity changed, since the last time."""
     db = library.db
-    from photoorg.roots import PHOTOS_GENERATION
 
     events_state = [db.generation(PHOTOS_GENERATION)]
     if force or db.get_setting(EVENTS_STATE_SETTING) != events_state:
@@ -301,9 +304,6 @@ def refresh_visual_groups(
     ids = np.fromiter(vectors, dtype=np.int64, count=len(vectors))
     matrix = np.stack([vectors[i] for i in ids]) if len(ids) else np.empty((0, 1), np.float32)
     groups = find_visual_groups(ids, matrix, granularity) if len(ids) else []
-    from photoorg.tags.store import effective_rows
-    from photoorg.tags.vocabulary import TagTree
-
     tree = TagTree.load(library.db)
     with library.db.session() as s:
         marks = {

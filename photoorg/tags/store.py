@@ -28,6 +28,7 @@ from photoorg.store.schema import (
     TAG_SOURCE_USER,
     Photo,
     PhotoTag,
+    Setting,
     Tag,
 )
 from photoorg.tags.vocabulary import (
@@ -232,8 +233,6 @@ def remove_tag(db: Database, photo_ids: Iterable[int], name: str) -> None:
 
 
 def _remember_override(db_session: Session, name: str) -> None:
-    from photoorg.store.schema import Setting
-
     row = db_session.get(Setting, OVERRIDES_SETTING)
     names = set(row.value or []) if row is not None else set()
     names.add(name)
