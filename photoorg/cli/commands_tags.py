@@ -76,9 +76,9 @@ def cmd_groups(args) -> int:
                 raise PhotoorgError("--granularity is between 0 (coarse) and 1 (fine).")
             library.db.set_setting(GRANULARITY_SETTING, args.granularity)
         if args.granularity is not None or args.refresh:
-            for _ in refresh_groups(library, force=True):
+            for _ in refresh_groups(library.db, force=True):
                 pass
-        groups = list_groups(library)
+        groups = list_groups(library.db)
         events = [g for g in groups if g["kind"] == "event"]
         visual = [g for g in groups if g["kind"] == "visual"]
         if args.json:

@@ -298,8 +298,16 @@ def person_faces(db: Database, person_id: int, limit: int | None = None) -> list
 
 
 def photo_faces(session: Session, photo_id: int) -> list[FaceInfo]:
+    """The faces of a photo, left to right, inside a session the caller holds
+    (``photoorg show`` reads them in the details' own session)."""
     rows = session.execute(_face_query().where(Face.photo_id == photo_id).order_by(Face.x, Face.id))
     return [_face_info(row) for row in rows]
+
+
+def faces_in_photo(db: Database, photo_id: int) -> list[FaceInfo]:
+    """The faces of a photo, left to right (the viewer's boxes, the people menu)."""
+    with db.session() as s:
+        return photo_faces(s, photo_id)
 
 
 def face_info(db: Database, face_id: int) -> FaceInfo:

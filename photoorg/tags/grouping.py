@@ -25,10 +25,11 @@ import numpy as np
 from sqlalchemy import delete, select
 
 from photoorg.library import Library
+from photoorg.ml.selection import current_choice
 from photoorg.progress import CancelToken, Progress
 from photoorg.roots import PHOTOS_GENERATION
 from photoorg.search.filters import visible_photos
-from photoorg.store.db import bump_generation
+from photoorg.store.db import Database, bump_generation
 from photoorg.store.schema import Model, Photo, PhotoGroup, PhotoGroupMember, PhotoTag
 from photoorg.tags.store import effective_rows
 from photoorg.tags.vocabulary import TagTree
@@ -205,9 +206,15 @@ def _cover(photo_ids: list[int], marks: dict[int, tuple[int, bool]], vectors: di
     return photo_ids[len(photo_ids) // 2]
 
 
-def _vectors(library: Library) -> dict[int, np.ndarray]:
-    choice = library.model_choice()
-    with library.db.session() as s:
+def _database(source: Database | Library) -> Database:
+    # Transitional: the tags GUI passes its Library until it moves onto the GUI
+    # extension interface; then every caller passes the Database and this goes.
+    return source.db if isinstance(source, Library) else source
+
+
+def _vectors(db: Database) -> dict[int, np.ndarray]:
+    choice = current_choice(db)
+    with db.session() as s:
         model = s.scalar(select(Model).where(Model.key == choice.key))
         if model is None:
             return {}
@@ -232,29 +239,28 @@ def _group_title(photo_ids: list[int], tag_names: dict[int, list[str]], number: 
 
 
 def refresh_groups(
-    library: Library, token: CancelToken | None = None, *, force: bool = False
+    db: Database, token: CancelToken | None = None, *, force: bool = False
 ) -> Iterator[Progress]:
     """Recompute events when the photos changed, and visual groups when the
     vectors or the granularity changed, since the last time."""
-    db = library.db
+    db = _database(db)
 
     events_state = [db.generation(PHOTOS_GENERATION)]
     if force or db.get_setting(EVENTS_STATE_SETTING) != events_state:
-        yield from _refresh_events(library)
+        yield from _refresh_events(db)
         db.set_setting(EVENTS_STATE_SETTING, events_state)
     if token is not None:
         token.checkpoint()
     granularity = float(db.get_setting(GRANULARITY_SETTING, DEFAULT_GRANULARITY))
-    state = [db.generation("embeddings"), library.model_choice().key, granularity]
+    state = [db.generation("embeddings"), current_choice(db).key, granularity]
     if not force and db.get_setting(VISUAL_STATE_SETTING) == state:
         return
     yield Progress("groups", 0, None, message="Finding visually similar photos")
-    yield from refresh_visual_groups(library, granularity)
+    yield from refresh_visual_groups(db, granularity)
     db.set_setting(VISUAL_STATE_SETTING, state)
 
 
-def _refresh_events(library: Library) -> Iterator[Progress]:
-    db = library.db
+def _refresh_events(db: Database) -> Iterator[Progress]:
     with db.session() as s:
         rows = s.execute(
             select(
@@ -268,7 +274,7 @@ def _refresh_events(library: Library) -> Iterator[Progress]:
             )
         }
     yield Progress("groups", 0, None, message="Grouping photos into events")
-    vectors = _vectors(library)
+    vectors = _vectors(db)
     events = find_events([(r[0], r[1], r[2], r[3]) for r in rows])
     place_cache: dict[tuple[float, float], str | None] = {}
     now = datetime.now()
@@ -298,14 +304,15 @@ def _refresh_events(library: Library) -> Iterator[Progress]:
 
 
 def refresh_visual_groups(
-    library: Library, granularity: float, vectors: dict[int, np.ndarray] | None = None
+    db: Database, granularity: float, vectors: dict[int, np.ndarray] | None = None
 ) -> Iterator[Progress]:
-    vectors = _vectors(library) if vectors is None else vectors
+    db = _database(db)
+    vectors = _vectors(db) if vectors is None else vectors
     ids = np.fromiter(vectors, dtype=np.int64, count=len(vectors))
     matrix = np.stack([vectors[i] for i in ids]) if len(ids) else np.empty((0, 1), np.float32)
     groups = find_visual_groups(ids, matrix, granularity) if len(ids) else []
-    tree = TagTree.load(library.db)
-    with library.db.session() as s:
+    tree = TagTree.load(db)
+    with db.session() as s:
         marks = {
             pid: (rating, bool(fav))
             for pid, rating, fav in s.execute(
@@ -322,7 +329,7 @@ def refresh_visual_groups(
             ):
                 tag_names.setdefault(pid, []).append(tree.names.get(tag_id, ""))
     now = datetime.now()
-    with library.db.transaction() as s:
+    with db.transaction() as s:
         s.execute(delete(PhotoGroup).where(PhotoGroup.kind == VISUAL))
         for number, photo_ids in enumerate(groups, start=1):
             group = PhotoGroup(
@@ -339,21 +346,49 @@ def refresh_visual_groups(
     yield Progress("groups", len(groups), len(groups), message=message)
 
 
-def list_groups(library: Library, kind: str | None = None) -> list[dict]:
-    """Groups with their member paths, as ``photoorg groups --json`` prints them."""
-    with library.db.session() as s:
+@dataclass(frozen=True)
+class GroupInfo:
+    """An event or a visual group with its visible photos (oldest first)."""
+
+    id: int
+    kind: str
+    title: str
+    start: datetime | None
+    end: datetime | None
+    gps: tuple[float, float] | None
+    cover: str | None
+    photos: list[str]
+
+    def as_dict(self) -> dict:
+        """As ``photoorg groups --json`` prints it."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "title": self.title,
+            "start": self.start.isoformat(timespec="seconds") if self.start else None,
+            "end": self.end.isoformat(timespec="seconds") if self.end else None,
+            "gps": {"lat": self.gps[0], "lon": self.gps[1]} if self.gps else None,
+            "cover": self.cover,
+            "count": len(self.photos),
+            "photos": self.photos,
+        }
+
+
+def group_infos(db: Database, kind: str | None = None) -> list[GroupInfo]:
+    """Groups that still have a visible photo, events newest first."""
+    with _database(db).session() as s:
         query = select(PhotoGroup).order_by(PhotoGroup.kind, PhotoGroup.start.desc(), PhotoGroup.id)
         if kind:
             query = query.where(PhotoGroup.kind == kind)
         groups = list(s.scalars(query))
-        members: dict[int, list[tuple[str, int]]] = {}
-        for group_id, path, pid in s.execute(
-            select(PhotoGroupMember.group_id, Photo.path, Photo.id)
+        members: dict[int, list[str]] = {}
+        for group_id, path in s.execute(
+            select(PhotoGroupMember.group_id, Photo.path)
             .join(Photo, Photo.id == PhotoGroupMember.photo_id)
             .where(visible_photos())
             .order_by(Photo.date, Photo.id)
         ):
-            members.setdefault(group_id, []).append((path, pid))
+            members.setdefault(group_id, []).append(path)
         covers = dict(
             s.execute(
                 select(Photo.id, Photo.path).where(
@@ -361,22 +396,22 @@ def list_groups(library: Library, kind: str | None = None) -> list[dict]:
                 )
             ).all()
         )
-    result = []
-    for group in groups:
-        paths = [p for p, _ in members.get(group.id, [])]
-        if not paths:
-            continue
-        result.append(
-            {
-                "id": group.id,
-                "kind": group.kind,
-                "title": group.title,
-                "start": group.start.isoformat(timespec="seconds") if group.start else None,
-                "end": group.end.isoformat(timespec="seconds") if group.end else None,
-                "gps": {"lat": group.lat, "lon": group.lon} if group.lat is not None else None,
-                "cover": covers.get(group.cover_photo_id),
-                "count": len(paths),
-                "photos": paths,
-            }
+    return [
+        GroupInfo(
+            id=group.id,
+            kind=group.kind,
+            title=group.title,
+            start=group.start,
+            end=group.end,
+            gps=(group.lat, group.lon) if group.lat is not None else None,
+            cover=covers.get(group.cover_photo_id),
+            photos=members[group.id],
         )
-    return result
+        for group in groups
+        if members.get(group.id)
+    ]
+
+
+def list_groups(db: Database, kind: str | None = None) -> list[dict]:
+    """:func:`group_infos` as ``photoorg groups --json`` prints them."""
+    return [group.as_dict() for group in group_infos(db, kind)]

@@ -65,7 +65,7 @@ def tagging_and_grouping(library: Library) -> AfterIndexStep:
         from photoorg.tags.zero_shot import ClipTagger
 
         yield from ClipTagger(library).run(token)
-        yield from refresh_groups(library, token)
+        yield from refresh_groups(library.db, token)
 
     return run
 

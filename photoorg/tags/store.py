@@ -106,6 +106,24 @@ def photo_tags(session: Session, photo_id: int, tree: TagTree | None = None) -> 
     return result
 
 
+def tags_of_photo(db: Database, photo_id: int, *, implied: bool = True) -> list[dict]:
+    """:func:`photo_tags` in a session of its own, as ``photoorg show`` lists them;
+    ``implied`` adds the parents the tags imply."""
+    tree = TagTree.load(db) if implied else None
+    with db.session() as s:
+        return photo_tags(s, photo_id, tree)
+
+
+def tag_presence(db: Database, photo_ids: Iterable[int]) -> dict[str, int]:
+    """Tag name -> how many of these photos carry it (implied parents left out)."""
+    present: dict[str, int] = {}
+    with db.session() as s:
+        for photo_id in photo_ids:
+            for tag in photo_tags(s, photo_id, None):
+                present[tag["name"]] = present.get(tag["name"], 0) + 1
+    return present
+
+
 def tag_counts(db: Database) -> list[dict]:
     """Every tag in use with the number of visible photos that have it or a
     tag under it, and its parent: the shape of ``photoorg tags --json``."""
