@@ -30,7 +30,7 @@ from photoorg.library import Library, MlOptions
 from photoorg.pipeline.stages import ImageStage, StageSpec
 from photoorg.progress import CancelToken, Progress
 from photoorg.search.filters import SearchFilters
-from photoorg.search.query import parse_query
+from photoorg.search.query import CORE_KEY_HANDLERS, parse_query
 from photoorg.store.migrations import capability_version
 from photoorg.store.schema import Photo
 from tests.helpers import TINY_ARCH
@@ -222,7 +222,10 @@ def test_two_capabilities_cannot_claim_one_name():
         extensions.query_keys.register_query_key("Bright", bright_key)  # the same: no-op
         with pytest.raises(ExtensionConflict, match="query key 'bright'"):
             extensions.query_keys.register_query_key("bright", lambda value, negated: None)
+        with pytest.raises(ExtensionConflict, match="the core's"):
+            extensions.query_keys.register_query_key("Camera", bright_key)
     assert "bright" not in extensions.query_keys.query_keys()
+    assert set(CORE_KEY_HANDLERS) == extensions.query_keys.CORE_KEYS
 
 
 def test_query_keys_come_from_the_loaded_capabilities():

@@ -30,7 +30,7 @@ from photoorg.extensions import (
     stage_versions,
     stages,
 )
-from photoorg.extensions._point import _ALL_POINTS, NamedExtensionPoint
+from photoorg.extensions._point import _ALL_POINTS, NamedExtensionPoint, _lock
 
 
 class Extensions:
@@ -64,10 +64,11 @@ _loaded: NamedExtensionPoint[Capability] = NamedExtensionPoint("capability")
 def load(capabilities: Sequence[Capability]) -> None:
     """Register each capability not registered yet (in this process, or in the
     current :func:`scoped` block)."""
-    for capability in capabilities:
-        if capability.__name__ not in _loaded.items():
-            capability.register(Extensions())
-            _loaded.register(capability.__name__, capability)
+    with _lock:  # a second thread waits until the first has registered everything
+        for capability in capabilities:
+            if capability.__name__ not in _loaded.items():
+                capability.register(Extensions())
+                _loaded.register(capability.__name__, capability)
 
 
 def loaded_capabilities() -> Mapping[str, Capability]:

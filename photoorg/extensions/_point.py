@@ -3,6 +3,7 @@ or contributions by name (a stage, a query key, a command group)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping
 from typing import Generic, TypeVar
 
@@ -12,6 +13,9 @@ T = TypeVar("T")
 
 #: every point, so that :func:`photoorg.extensions.scoped` can undo registrations
 _ALL_POINTS: list[ExtensionPoint | NamedExtensionPoint] = []
+# Two threads may open a Library at once and both load the capabilities: the
+# check-then-add of a registration must not let a stage in twice.
+_lock = threading.RLock()
 
 
 class ExtensionPoint(Generic[T]):
@@ -24,8 +28,9 @@ class ExtensionPoint(Generic[T]):
         _ALL_POINTS.append(self)
 
     def register(self, item: T) -> None:
-        if item not in self._items:
-            self._items.append(item)
+        with _lock:
+            if item not in self._items:
+                self._items.append(item)
 
     def items(self) -> tuple[T, ...]:
         return tuple(self._items)
@@ -51,11 +56,12 @@ class NamedExtensionPoint(Generic[T]):
         _ALL_POINTS.append(self)
 
     def register(self, name: str, item: T) -> None:
-        present = self._items.get(name)
-        if present is None:
-            self._items[name] = item
-        elif present != item:
-            raise ExtensionConflict(f"Two capabilities register the {self.label} {name!r}.")
+        with _lock:
+            present = self._items.get(name)
+            if present is None:
+                self._items[name] = item
+            elif present != item:
+                raise ExtensionConflict(f"Two capabilities register the {self.label} {name!r}.")
 
     def items(self) -> Mapping[T]:
         return dict(self._items)

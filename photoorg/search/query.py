@@ -95,9 +95,9 @@ def _rating(value: str, negated: bool) -> FilterUpdate | None:
         return None
 
 
-# The core's keys, read the same way as a capability's (a "-" is ignored by
-# all of them). A capability can't take one of these names: they are looked up first.
-CORE_KEYS: dict[str, QueryKeyHandler] = {
+# The core's keys (extensions.query_keys.CORE_KEYS), read the same way as a
+# capability's; a "-" is ignored by all of them.
+CORE_KEY_HANDLERS: dict[str, QueryKeyHandler] = {
     "camera": lambda value, negated: {"camera": value},
     "folder": lambda value, negated: {"folder": value},
     "after": _after,
@@ -130,7 +130,7 @@ def parse_query(query: str) -> ParsedQuery:
         body = token[1:] if negated else token
         key, sep, value = body.partition(":")
         key = key.lower()
-        handler = CORE_KEYS.get(key) or capability_keys.get(key)
+        handler = CORE_KEY_HANDLERS.get(key) or capability_keys.get(key)
         update = handler(value, negated) if sep and value and handler else None
         if update is None:
             words.append(token)

@@ -20,11 +20,11 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import delete, select
 
-from photoorg.library import Library
 from photoorg.ml.selection import current_choice
 from photoorg.progress import CancelToken, Progress
 from photoorg.roots import PHOTOS_GENERATION
@@ -33,6 +33,9 @@ from photoorg.store.db import Database, bump_generation
 from photoorg.store.schema import Model, Photo, PhotoGroup, PhotoGroupMember, PhotoTag
 from photoorg.tags.store import effective_rows
 from photoorg.tags.vocabulary import TagTree
+
+if TYPE_CHECKING:
+    from photoorg.library import Library
 
 EVENT_GAP = timedelta(hours=4)
 EVENT_DISTANCE_KM = 50.0
@@ -209,7 +212,7 @@ def _cover(photo_ids: list[int], marks: dict[int, tuple[int, bool]], vectors: di
 def _database(source: Database | Library) -> Database:
     # Transitional: the tags GUI passes its Library until it moves onto the GUI
     # extension interface; then every caller passes the Database and this goes.
-    return source.db if isinstance(source, Library) else source
+    return source if isinstance(source, Database) else source.db
 
 
 def _vectors(db: Database) -> dict[int, np.ndarray]:
