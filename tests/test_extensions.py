@@ -31,6 +31,7 @@ from photoorg.pipeline.stages import ImageStage, StageSpec
 from photoorg.progress import CancelToken, Progress
 from photoorg.search.filters import SearchFilters
 from photoorg.search.query import CORE_KEY_HANDLERS, parse_query
+from photoorg.status import CORE_STAGE_VERSIONS
 from photoorg.store.migrations import capability_version
 from photoorg.store.schema import Photo
 from tests.helpers import TINY_ARCH
@@ -226,11 +227,14 @@ def test_two_capabilities_cannot_claim_one_name():
             extensions.query_keys.register_query_key("Camera", bright_key)
     assert "bright" not in extensions.query_keys.query_keys()
     assert set(CORE_KEY_HANDLERS) == extensions.query_keys.CORE_KEYS
+    with extensions.scoped(), pytest.raises(ExtensionConflict, match="stage 'clip' is the core's"):
+        extensions.stage_versions.register_stage_version("clip", toy_version)
+    assert set(CORE_STAGE_VERSIONS) == extensions.stage_versions.CORE_STAGES
 
 
 def test_query_keys_come_from_the_loaded_capabilities():
     with extensions.scoped():
-        assert parse_query("tag:dog bright:yes").text == "tag:dog bright:yes"  # nothing loaded here
+        assert parse_query("bright:yes").text == "bright:yes"  # not loaded yet: plain text
         extensions.load([tags, faces, Toy()])
         parsed = parse_query('tag:dog -bright:yes person:"Aunt Mary" camera:canon sunset')
     assert parsed.text == "sunset"
