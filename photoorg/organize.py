@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from send2trash import send2trash
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -138,6 +137,10 @@ def move_to_trash(db: Database, photo_ids: Iterable[int]) -> TrashResult:
     Callers must have asked the user first. Nothing is deleted permanently: a
     file the trash can't take is left where it is and reported.
     """
+    # lazy: send2trash reads $XDG_DATA_HOME (the trash's place) when imported;
+    # importing it here honours the environment of the moment
+    from send2trash import send2trash
+
     ids = _ids(photo_ids)
     with db.session() as s:
         rows = s.execute(select(Photo.id, Photo.path).where(Photo.id.in_(ids))).all()
