@@ -31,6 +31,7 @@ class PhotoRow(NamedTuple):
     height: int | None
     rating: int
     favorite: bool
+    date_source: str | None = None  # "file": no date inside the photo, ``date`` is an estimate
 
     @property
     def name(self) -> str:
@@ -46,6 +47,7 @@ _ROW_COLUMNS = (
     Photo.height,
     Photo.rating,
     Photo.favorite,
+    Photo.date_source,
 )
 
 

@@ -147,7 +147,9 @@ def _agrees(name: str, ours, ref: Reference) -> bool:
     return abs(ours.gps_lat - ref.gps[0]) < 1e-5 and abs(ours.gps_lon - ref.gps[1]) < 1e-5
 
 
-def compare(references: dict[Path, Reference], read: Callable[[Path], object | None]) -> dict[str, FieldScore]:
+def compare(
+    references: dict[Path, Reference], read: Callable[[Path], object | None]
+) -> dict[str, FieldScore]:
     """Per field: how many files carry it and how many of those ``read``
     (path -> metadata with photoorg's field names, or None) agrees on."""
     scores = {name: FieldScore() for name in FIELDS}

@@ -223,14 +223,17 @@ def _fallback_dirs(image: Image.Image) -> tuple[dict, dict, dict]:
             pass
 
 
-def _exif_dirs(image: Image.Image) -> tuple[dict, dict, dict]:
+def _exif_dirs(image: Image.Image) -> tuple[dict, dict, dict, object]:
+    """(IFD0, EXIF IFD, GPS IFD) from Pillow, completed by exifread where Pillow
+    failed; and the orientation as Pillow alone sees it."""
     ifd0, exif_ifd, gps_ifd, failed = _pillow_dirs(image)
+    pillow_orientation = ifd0.get(_TAG_ORIENTATION)
     if failed or (not ifd0 and _has_exif_block(image)):
         extra_ifd0, extra_exif, extra_gps = _fallback_dirs(image)
         for ours, theirs in ((ifd0, extra_ifd0), (exif_ifd, extra_exif), (gps_ifd, extra_gps)):
             for key, value in theirs.items():
                 ours.setdefault(key, value)
-    return ifd0, exif_ifd, gps_ifd
+    return ifd0, exif_ifd, gps_ifd, pillow_orientation
 
 
 def _capture_date(
@@ -264,17 +267,10 @@ def read_metadata(image: Image.Image) -> PhotoMetadata:
     """Read metadata from an opened (not necessarily loaded) image. Never
     raises for a damaged file: what can't be read is left empty."""
     width, height = image.size
-    ifd0, exif_ifd, gps_ifd = _exif_dirs(image)
-
-    orientation = _first(ifd0.get(_TAG_ORIENTATION))
-    try:
-        pillow_orientation = image.getexif().get(_TAG_ORIENTATION)
-    except Exception:
-        pillow_orientation = None
-    if orientation != pillow_orientation:
-        # Only Pillow's reading rotates the pixels (exif_transpose); a value it
-        # can't see would make the stored size disagree with the thumbnails.
-        orientation = pillow_orientation
+    # Only Pillow's reading of the orientation counts: Pillow rotates the pixels
+    # (exif_transpose), and a value it can't see would make the stored size
+    # disagree with the thumbnails.
+    ifd0, exif_ifd, gps_ifd, orientation = _exif_dirs(image)
     if image.format == "HEIF":
         # libheif applies the container's rotation while decoding and pillow-heif
         # resets the EXIF tag, so the pixel size is already the displayed size.
