@@ -168,5 +168,20 @@ def compare(
     return scores
 
 
+def files_agreeing(
+    references: dict[Path, Reference], read: Callable[[Path], object | None]
+) -> tuple[int, int]:
+    """(files on which every field ExifTool finds agrees, files with any field)."""
+    agreed = carried = 0
+    for path, ref in references.items():
+        fields = [n for n in FIELDS if (ref.date if n == "date" else getattr(ref, n)) is not None]
+        if not fields:
+            continue
+        carried += 1
+        ours = read(path)
+        agreed += ours is not None and all(_agrees(n, ours, ref) for n in fields)
+    return agreed, carried
+
+
 def summary(scores: dict[str, FieldScore]) -> str:
     return ", ".join(f"{n} {s.agreed}/{s.carried} ({s.ratio:.3f})" for n, s in scores.items())
