@@ -125,6 +125,7 @@ class FieldScore:
     carried: int = 0  # files where ExifTool finds the field
     agreed: int = 0
     disagreements: list[str] = field(default_factory=list)
+    invented: list[str] = field(default_factory=list)  # a value where ExifTool finds none
 
     @property
     def ratio(self) -> float:
@@ -147,6 +148,17 @@ def _agrees(name: str, ours, ref: Reference) -> bool:
     return abs(ours.gps_lat - ref.gps[0]) < 1e-5 and abs(ours.gps_lon - ref.gps[1]) < 1e-5
 
 
+def _ours(name: str, ours) -> object | None:
+    if ours is None:
+        return None
+    return {
+        "date": ours.taken_at,
+        "make": ours.camera_make,
+        "model": ours.camera_model,
+        "gps": ours.gps_lat,
+    }[name]
+
+
 def compare(
     references: dict[Path, Reference], read: Callable[[Path], object | None]
 ) -> dict[str, FieldScore]:
@@ -158,6 +170,9 @@ def compare(
         for name in FIELDS:
             expected = ref.date if name == "date" else getattr(ref, name)
             if expected is None:
+                found = _ours(name, ours)
+                if found is not None:
+                    scores[name].invented.append(f"{path.name}: {found!r}")
                 continue
             score = scores[name]
             score.carried += 1

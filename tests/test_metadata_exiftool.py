@@ -32,3 +32,5 @@ def test_agrees_with_exiftool_on_date_camera_and_gps():
         score = scores[name]
         assert score.carried > 0, name
         assert score.ratio >= 0.99, f"{name}: {score.agreed}/{score.carried}; {score.disagreements}"
+        # Nothing rather than garbage: no value where ExifTool finds none.
+        assert score.invented == [], name
