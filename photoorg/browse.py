@@ -33,6 +33,7 @@ class PhotoRow(NamedTuple):
     height: int | None
     rating: int
     favorite: bool
+    date_source: str | None = None  # "file": no date inside the photo, ``date`` is an estimate
 
     @property
     def name(self) -> str:
@@ -48,6 +49,7 @@ _ROW_COLUMNS = (
     Photo.height,
     Photo.rating,
     Photo.favorite,
+    Photo.date_source,
 )
 
 

@@ -67,6 +67,8 @@ def photo_details(db: Database, photo_id: int, thumbnail_path: Callable[[str], s
             "modified": datetime.fromtimestamp(photo.mtime_ns / 1e9).isoformat(timespec="seconds"),
             "taken_at": iso_taken_at(photo),
             "date": photo.date.isoformat(),
+            # "exif", "xmp", "iptc", or "file" (no date inside: the file's time, an estimate)
+            "date_source": photo.date_source,
             "camera_make": photo.camera_make,
             "camera_model": photo.camera_model,
             "camera": camera_label(photo.camera_make, photo.camera_model),

@@ -16,6 +16,7 @@ import filelock
 from sqlalchemy import and_, delete, exists, not_, select
 
 from photoorg.errors import ModelUnavailableError, PhotoorgError
+from photoorg.pipeline.metadata_refresh import refresh_metadata
 from photoorg.pipeline.reconcile import ResultWriter, RootPlan, known_hashes, mark_missing, scan_root
 from photoorg.pipeline.runner import PipelineRunner
 from photoorg.pipeline.stages import ImageStage, StageSpec, WaitingStage
@@ -138,6 +139,8 @@ class Indexer:
         online_roots = [p.root_id for p in plans if p.online]
         self.summary.unchanged = sum(p.unchanged for p in plans)
         ingest = [item for plan in plans for item in plan.items]
+        # Photos read by an older metadata reader: their headers only, no models.
+        yield from refresh_metadata(self.db, online_roots, self.token, skip={i.photo_id for i in ingest})
         # The image stages (and the models they hold) are released before the
         # steps that follow, which may load models of their own.
         yield from self._image_stages(ingest, online_roots)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from photoorg.pipeline.stages import ImageStage, StageMarks, clear_stages
 from photoorg.pipeline.work import WorkItem, WorkResult
 from photoorg.roots import PHOTOS_GENERATION, prefix_range, root_is_online
+from photoorg.scan.metadata import DATE_FROM_FILE, METADATA_VERSION
 from photoorg.scan.walker import FileEntry, WalkProblem, walk
 from photoorg.store.db import Database, bump_generation
 from photoorg.store.schema import (
@@ -299,6 +300,8 @@ class ResultWriter:
             gps_lat=meta.gps_lat,
             gps_lon=meta.gps_lon,
             gps_alt=meta.gps_alt,
+            date_source=meta.date_source or DATE_FROM_FILE,
+            metadata_version=METADATA_VERSION,
             state=PHOTO_OK,
             error=None,
             missing_since=None,

@@ -251,11 +251,28 @@ def _v4_people(con: sqlite3.Connection) -> None:
     )
 
 
+def _v5_metadata_source(con: sqlite3.Connection) -> None:
+    """Where each photo's date came from (EXIF, XMP, IPTC, or the file's time),
+    and the version of the metadata reader that read it, so that a rescan can
+    re-read the headers of photos read by an older reader. Existing rows were
+    read by version 1; the only source known for them is the file's time,
+    where they had no date at all."""
+    _run(
+        con,
+        """
+        ALTER TABLE photos ADD COLUMN date_source VARCHAR(8);
+        ALTER TABLE photos ADD COLUMN metadata_version INTEGER NOT NULL DEFAULT 1;
+        UPDATE photos SET date_source = 'file' WHERE taken_at IS NULL
+        """,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1_core,
     _v2_organise,
     _v3_tags,
     _v4_people,
+    _v5_metadata_source,
 ]
 LATEST_VERSION = len(MIGRATIONS)
 
