@@ -23,6 +23,9 @@ from photoorg.store.db import Database
 DEVICE_SETTING = "ml.device"
 THREADS_SETTING = "ml.threads"
 OFFLINE_SETTING = "ml.offline"
+# Follow symbolic links that lead outside the library's folders (off: a link to
+# /etc in a photo folder must not put system files in the index).
+FOLLOW_LINKS_SETTING = "scan.follow_external_links"
 
 
 # Features add stages: each provider gets (library, options, extras) and returns
@@ -178,6 +181,7 @@ class Library:
             decode_workers=decode_workers or default_decode_workers(),
             retry_failed=retry_failed,
             after_stages=[provider(self) for provider in AFTER_INDEX_PROVIDERS],
+            follow_external_links=bool(self.db.get_setting(FOLLOW_LINKS_SETTING, False)),
         )
 
     # -- search --------------------------------------------------------------------------
