@@ -12,7 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from photoorg.config import LibraryPaths, default_library_dir
+from photoorg.config import (
+    PRIVATE_DIR_MODE,
+    LibraryPaths,
+    create_private_file,
+    default_library_dir,
+    make_library_private,
+)
 from photoorg.errors import LibraryError
 from photoorg.ml.registry import ModelChoice
 from photoorg.pipeline.stages import ImageStage, StageSpec
@@ -48,11 +54,17 @@ class Library:
     def __init__(self, root: str | os.PathLike | None = None) -> None:
         folder = Path(root).expanduser() if root is not None else default_library_dir()
         self.paths = LibraryPaths(folder.resolve())
+        # A folder that is (or is becoming) a library is made private; a folder
+        # the user already had for something else keeps its mode.
+        own_folder = not self.paths.root.exists() or self.paths.database.exists()
         try:
-            self.paths.root.mkdir(parents=True, exist_ok=True)
+            self.paths.root.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
         except OSError as exc:
             raise LibraryError(f"Can't create the library folder {self.paths.root}: {exc.strerror}") from exc
+        # SQLite gives the WAL files the database's own mode: create it private.
+        create_private_file(self.paths.database)
         self.db = Database(self.paths.database, self.paths.backups)
+        make_library_private(self.paths, include_root=own_folder)
         from photoorg.features import load_core_features
 
         load_core_features()
