@@ -278,3 +278,21 @@ def test_photos_in_a_folder_that_became_unreadable_are_unreadable_not_missing(li
     run_index(library)
     again = row(library, folder / "locked" / "inside.jpg")
     assert again.id == inside.id and again.state == "ok" and again.rating == 4
+
+
+def test_a_new_picture_at_the_path_of_a_deleted_photo_is_a_new_photo(library, folder):
+    run_index(library, folder)
+    ids = mark_each(library, folder)
+    expected = marks(library, ids["c"])
+    (folder / "c.jpg").unlink()
+    run_index(library)
+    assert row(library, folder / "c.jpg").missing_since is not None
+    # A camera import reuses the name for another picture.
+    make_photo(folder / "c.jpg", size=(333, 222), pattern=12, color=(1, 2, 3))
+
+    run_index(library)
+
+    new = row(library, folder / "c.jpg")
+    assert new.id != ids["c"] and new.missing_since is None
+    assert marks(library, new.id) == {"rating": 0, "albums": [], "tags": []}
+    assert marks(library, ids["c"]) == expected  # still on the deleted photo

@@ -14,8 +14,9 @@ its picture, not its old path. So, before anything is analysed, a rescan:
    once, so the order of the walk can't matter;
 3. only then treats a changed path whose new content is unknown as an in-place
    edit (the row and its marks stay), and one whose new content is a copy of
-   another photo as a replacement: the photo that was there becomes missing
-   (its marks kept), unless its own content turned up elsewhere, where it goes.
+   another photo, or whose photo was already missing, as a replacement: the
+   photo that was there becomes missing (its marks kept), unless its own
+   content turned up elsewhere, where it goes.
 
 Where the match is ambiguous (several photos with the same content lost their
 paths and they carry different marks) nothing is guessed: the old photos stay
@@ -289,9 +290,12 @@ class IdentityResolver:
                 continue
             if own is not None:
                 copy_of_other = any(r.id != own.id for r in known[digest])
-                if own.id in taken_rows or (copy_of_other and own.content_hash is not None):
+                # A photo already missing whose path holds a file again (a name
+                # reused after a delete, a new import) is not being edited.
+                replaced = own.content_hash is not None and (copy_of_other or own.missing)
+                if own.id in taken_rows or replaced:
                     # The photo that was here left (its content is elsewhere) or
-                    # was overwritten by a copy: this path starts a new photo.
+                    # was overwritten: this path starts a new photo.
                     if own.id not in taken_rows:
                         displaced.append(own)
                     item = _as_new(item)
