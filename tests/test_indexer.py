@@ -317,13 +317,15 @@ def test_hostile_entries_are_recorded_with_reasons_and_never_opened(library, tmp
     with library.db.session() as s:
         assert not [p for p in s.scalars(select(Photo.path)) if "/etc/" in p or p.startswith("/etc")]
 
-    # The library's setting lets links out (the CLI: photoorg roots --external-links follow).
+    # The library's setting lets links out.
+    from photoorg.cli.main import main
     from photoorg.library import FOLLOW_LINKS_SETTING
 
     outside = tmp_path / "outside"
     make_photo(outside / "shared.jpg", pattern=4)
     os.symlink(outside, folder / "shared-link")
-    library.db.set_setting(FOLLOW_LINKS_SETTING, True)
+    assert main(["roots", "--external-links", "follow", "--library", str(library.paths.root)]) == 0
+    assert library.db.get_setting(FOLLOW_LINKS_SETTING) is True
     summary, _ = run_index(library)
     assert photo_row(library, folder / "shared-link" / "shared.jpg") is not None
     reasons = {os.path.basename(f["path"]): f["reason"] for f in failures(library.db)}
