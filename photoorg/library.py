@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from photoorg.capabilities import load_capabilities
-from photoorg.config import LibraryPaths, default_library_dir
+from photoorg.config import (
+    PRIVATE_DIR_MODE,
+    LibraryPaths,
+    create_private_file,
+    default_library_dir,
+    make_library_private,
+)
 from photoorg.errors import LibraryError
 from photoorg.extensions.after_index import after_index_steps
 from photoorg.extensions.schemas import schemas
@@ -34,6 +40,9 @@ from photoorg.store.db import Database
 DEVICE_SETTING = "ml.device"
 THREADS_SETTING = "ml.threads"
 OFFLINE_SETTING = "ml.offline"
+# Follow symbolic links that lead outside the library's folders (off: a link to
+# /etc in a photo folder must not put system files in the index).
+FOLLOW_LINKS_SETTING = "scan.follow_external_links"
 
 
 @dataclass
@@ -47,13 +56,19 @@ class Library:
     def __init__(self, root: str | os.PathLike | None = None) -> None:
         folder = Path(root).expanduser() if root is not None else default_library_dir()
         self.paths = LibraryPaths(folder.resolve())
+        # A folder that is (or is becoming) a library is made private; a folder
+        # the user already had for something else keeps its mode.
+        own_folder = not self.paths.root.exists() or self.paths.database.exists()
         try:
-            self.paths.root.mkdir(parents=True, exist_ok=True)
+            self.paths.root.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
         except OSError as exc:
             raise LibraryError(f"Can't create the library folder {self.paths.root}: {exc.strerror}") from exc
+        # SQLite gives the WAL files the database's own mode: create it private.
+        create_private_file(self.paths.database)
         # Before the database opens: the capabilities' own tables migrate with it.
         load_capabilities()
         self.db = Database(self.paths.database, self.paths.backups, schemas())
+        make_library_private(self.paths, include_root=own_folder)
         self.thumbnails = ThumbnailCache(self.paths.thumbnails)
         self._search = None
         self._configs_registered = False
@@ -163,6 +178,7 @@ class Library:
             decode_workers=decode_workers or default_decode_workers(),
             retry_failed=retry_failed,
             after_stages=[provider(self) for provider in after_index_steps()],
+            follow_external_links=bool(self.db.get_setting(FOLLOW_LINKS_SETTING, False)),
         )
 
     # -- search --------------------------------------------------------------------------

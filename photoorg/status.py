@@ -103,6 +103,12 @@ def _failed_photos():
     return Photo.state.in_([PHOTO_FAILED, PHOTO_UNREADABLE]), Photo.missing_since.is_(None)
 
 
+def _identity_notes():
+    # A photo replaced on disk (missing, marks kept) or a file that could have
+    # been one of several photos: readable, but the user should know.
+    return Photo.state == PHOTO_OK, Photo.error.is_not(None)
+
+
 def failures(db: Database, limit: int = FAILED_LIST_LIMIT) -> list[dict]:
     """Everything that needs the user's attention, each with its reason."""
     items: list[dict] = []
@@ -114,6 +120,10 @@ def failures(db: Database, limit: int = FAILED_LIST_LIMIT) -> list[dict]:
             .limit(limit)
         ):
             items.append({"path": path, "reason": error or state, "kind": state})
+        for path, error in s.execute(
+            select(Photo.path, Photo.error).where(*_identity_notes()).order_by(Photo.path).limit(limit)
+        ):
+            items.append({"path": path, "reason": error, "kind": "identity"})
         for path, reason in s.execute(
             select(ScanError.path, ScanError.reason).order_by(ScanError.path).limit(limit)
         ):
@@ -132,6 +142,7 @@ def failures(db: Database, limit: int = FAILED_LIST_LIMIT) -> list[dict]:
 def failure_count(db: Database) -> int:
     with db.session() as s:
         photos = s.scalar(select(func.count()).where(*_failed_photos())) or 0
+        photos += s.scalar(select(func.count()).where(*_identity_notes())) or 0
         folders = s.scalar(select(func.count()).select_from(ScanError)) or 0
         stages = (
             s.scalar(

@@ -305,6 +305,16 @@ def cmd_status(args) -> int:
 
 def cmd_roots(args) -> int:
     with open_library(args) as library:
+        if args.external_links:
+            from photoorg.library import FOLLOW_LINKS_SETTING
+
+            follow = args.external_links == "follow"
+            library.db.set_setting(FOLLOW_LINKS_SETTING, follow)
+            say(
+                "Symbolic links that lead outside these folders will be followed from the next scan."
+                if follow
+                else "Symbolic links that lead outside these folders will be skipped (and listed)."
+            )
         if args.action == "add":
             for path in args.paths:
                 _, message = add_root(library.db, path, library.paths.root)
@@ -411,6 +421,11 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     p = subparsers.add_parser("roots", parents=[common], help="list, add or remove library folders")
     p.add_argument("action", nargs="?", choices=["list", "add", "remove"], default="list")
     p.add_argument("paths", nargs="*", metavar="FOLDER")
+    p.add_argument(
+        "--external-links",
+        choices=["skip", "follow"],
+        help="symbolic links that lead outside the library's folders: skip them (default) or follow them",
+    )
     p.set_defaults(handler=cmd_roots)
 
     p = subparsers.add_parser("models", parents=[common], help="the CLIP models on offer")
