@@ -48,3 +48,17 @@ class AmbiguousName(PhotoorgError):
 
 class FaceNotFound(PhotoorgError):
     """A face id that no longer exists (analysed again, or removed)."""
+
+
+class UsageError(PhotoorgError):
+    """Input out of range or malformed (a search filter, an option): the CLI
+    exits with status 2, as for any usage error."""
+
+
+class ReadOnlyLibraryError(LibraryError):
+    """A change was asked of a library that can't be written (a read-only
+    share or medium). Reading still works."""
+
+
+class DamagedLibraryError(LibraryError):
+    """The library database is damaged; the message points at `photoorg doctor`."""

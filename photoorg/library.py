@@ -104,11 +104,18 @@ class Library:
         return select_model(self.db, spec, weights)
 
     def clip_encoder(
-        self, options: MlOptions | None = None, *, progress=None, cancel=None, text: bool = True
+        self,
+        options: MlOptions | None = None,
+        *,
+        progress=None,
+        cancel=None,
+        text: bool = True,
+        image: bool = True,
     ):
         """The loaded CLIP encoder of the library's model; raises
         :class:`ModelUnavailableError` with a readable reason when it can't be had.
-        ``text=False`` is enough for indexing and leaves the text tower out."""
+        ``text=False`` is enough for indexing and leaves the text tower out;
+        ``image=False`` is enough to answer text queries."""
         from photoorg.ml.clip import get_encoder
 
         self._register_configs()
@@ -121,6 +128,7 @@ class Library:
             progress=progress,
             cancel=cancel,
             text=text,
+            image=image,
         )
 
     # -- indexing ----------------------------------------------------------------------

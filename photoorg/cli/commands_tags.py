@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from photoorg.cli.commands_core import emit_json, open_library, say
+from photoorg.cli.options import float_range
 from photoorg.errors import PhotoorgError
 from photoorg.photos import find_photo
 
@@ -116,6 +117,8 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=cmd_tags)
 
     p = subparsers.add_parser("groups", parents=[common], help="events and visual groups, with their photos")
-    p.add_argument("--granularity", type=float, help="visual groups: 0 coarse .. 1 fine (remembered)")
+    p.add_argument(
+        "--granularity", type=float_range(0.0, 1.0), help="visual groups: 0 coarse .. 1 fine (remembered)"
+    )
     p.add_argument("--refresh", action="store_true", help="recompute now")
     p.set_defaults(handler=cmd_groups)
