@@ -12,6 +12,7 @@ process reads or writes, and a copy is kept only if it passes
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,6 +21,19 @@ AUTO_PREFIX = "library-auto-"
 KEEP = 5
 PERIODIC_INTERVAL = timedelta(days=1)
 _STAMP = "%Y%m%d-%H%M%S"
+_STAMP_IN_NAME = re.compile(r"\d{8}-\d{6}")
+
+
+def taken_at(backup: Path) -> datetime:
+    """When a backup was made: the stamp in its name (copying a file keeps
+    that), else its modification time."""
+    match = _STAMP_IN_NAME.search(backup.name)
+    if match:
+        try:
+            return datetime.strptime(match.group(0), _STAMP)
+        except ValueError:
+            pass
+    return datetime.fromtimestamp(backup.stat().st_mtime)
 
 
 def list_backups(backups_dir: Path) -> list[Path]:
@@ -27,7 +41,7 @@ def list_backups(backups_dir: Path) -> list[Path]:
     if not backups_dir.is_dir():
         return []
     found = [p for p in backups_dir.glob("*.db") if p.is_file()]
-    return sorted(found, key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)
+    return sorted(found, key=lambda p: (taken_at(p), p.name), reverse=True)
 
 
 def _auto_backups(backups_dir: Path) -> list[Path]:
@@ -78,6 +92,6 @@ def periodic_backup(
     """A new copy if the newest periodic one is older than ``interval``; else None."""
     now = now or datetime.now()
     newest = _auto_backups(backups_dir)
-    if newest and now - datetime.fromtimestamp(newest[0].stat().st_mtime) < interval:
+    if newest and now - taken_at(newest[0]) < interval:
         return None
     return make_backup(db_path, backups_dir, keep=keep, now=now)
