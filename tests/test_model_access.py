@@ -87,11 +87,11 @@ def test_a_failed_download_is_tried_once_per_process(monkeypatch):
     monkeypatch.setattr(weights, "_download", fail)
     weights.forget_failed_downloads()
     try:
-        for _ in range(3):
+        for _ in range(3):  # stages and searches that need the model
             with pytest.raises(ModelUnavailableError):
-                weights.download_weights("ViT-B-32", "laion2b_s34b_b79k")
+                weights.download_once("ViT-B-32", "laion2b_s34b_b79k")
         assert calls == ["ViT-B-32"]
-        weights.forget_failed_downloads()  # `photoorg models get` asks again
+        # The user asks by name (a button, `photoorg models get`): it tries again.
         with pytest.raises(ModelUnavailableError):
             weights.download_weights("ViT-B-32", "laion2b_s34b_b79k")
         assert len(calls) == 2

@@ -6,7 +6,7 @@ import argparse
 
 from photoorg.cli.commands_core import emit_json, open_library, say
 from photoorg.cli.options import float_range
-from photoorg.errors import PhotoorgError
+from photoorg.errors import PhotoorgError, UsageError
 from photoorg.photos import find_photo
 
 
@@ -67,7 +67,7 @@ def _retag(library) -> None:
 
 def _need(values: list[str], count: int, usage: str) -> None:
     if len(values) < count:
-        raise PhotoorgError(f"usage: photoorg {usage}")
+        raise UsageError(f"usage: photoorg {usage}")
 
 
 def cmd_groups(args) -> int:

@@ -21,7 +21,7 @@ from photoorg.ml.device import choose_device, configure_torch_threads
 from photoorg.ml.registry import ModelChoice
 from photoorg.ml.weights import (
     ProgressCallback,
-    download_weights,
+    download_once,
     find_cached_weights,
     hf_cache_dir,
     unavailable_message,
@@ -598,7 +598,7 @@ def resolve_weights(
             cache_dir=str(hf_cache_dir()),
             reason=reason,
         )
-    return download_weights(choice.arch, choice.pretrained, progress=progress, cancel=cancel)
+    return download_once(choice.arch, choice.pretrained, progress=progress, cancel=cancel)
 
 
 _encoders: dict[tuple[str, str], ClipEncoder] = {}

@@ -137,29 +137,45 @@ def download_weights(
 ) -> Path:
     """Download a tag's weights into the Hugging Face cache and return the file.
 
+    An explicit request (a button, `photoorg models get`): it always tries.
     Raises :class:`ModelUnavailableError` with the reason when the hub can't be
     reached, and :class:`Cancelled` when ``cancel`` fires.
     """
-    key = (arch, tag)
-    with _failures_lock:
-        failed = _failed_downloads.get(key)
-    if failed is not None:
-        raise failed  # once per process: a second attempt would fail the same way, slowly
     try:
-        return _download(arch, tag, progress=progress, cancel=cancel)
+        path = _download(arch, tag, progress=progress, cancel=cancel)
     except ModelUnavailableError as exc:
         with _failures_lock:
-            _failed_downloads[key] = exc
+            _failed_downloads[(arch, tag)] = exc
         raise
+    with _failures_lock:
+        _failed_downloads.pop((arch, tag), None)
+    return path
 
 
-# Downloads that failed in this process, by (arch, tag): not tried again.
+def download_once(
+    arch: str,
+    tag: str,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> Path:
+    """A download no one asked for by name (a model needed by a stage or a
+    search): tried at most once per process. After a failure, the same error
+    comes back at once instead of another wait for the network."""
+    with _failures_lock:
+        failed = _failed_downloads.get((arch, tag))
+    if failed is not None:
+        raise failed
+    return download_weights(arch, tag, progress=progress, cancel=cancel)
+
+
+# Downloads that failed in this process, by (arch, tag).
 _failed_downloads: dict[tuple[str, str], ModelUnavailableError] = {}
 _failures_lock = threading.Lock()
 
 
 def forget_failed_downloads() -> None:
-    """Allow another attempt (the user asked for one: `photoorg models get`, a button)."""
+    """Let automatic attempts try again (the network may be back)."""
     with _failures_lock:
         _failed_downloads.clear()
 
