@@ -60,7 +60,12 @@ class WeightsNotPublished(PhotoorgError):
     must download the checkpoint and pass it with --weights."""
 
 
-class InvalidDate(PhotoorgError):
+class UsageError(PhotoorgError):
+    """Input out of range or malformed (a search filter, an option): the CLI
+    exits with status 2, as for any usage error."""
+
+
+class InvalidDate(UsageError):
     """A date the user typed (``after:2019-13``, ``--from``) that can't be read."""
 
 
@@ -87,3 +92,12 @@ class FolderNotFound(PhotoorgError):
 class InvalidInput(PhotoorgError):
     """A value the user gave that can't be used: an empty name, a rating out of
     range, a merge with nothing to merge."""
+
+
+class ReadOnlyLibraryError(LibraryError):
+    """A change was asked of a library that can't be written (a read-only
+    share or medium). Reading still works."""
+
+
+class DamagedLibraryError(LibraryError):
+    """The library database is damaged; the message points at `photoorg doctor`."""

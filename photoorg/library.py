@@ -114,11 +114,18 @@ class Library:
         return apply_model_choice(self.db, spec, weights)
 
     def clip_encoder(
-        self, options: MlOptions | None = None, *, progress=None, cancel=None, text: bool = True
+        self,
+        options: MlOptions | None = None,
+        *,
+        progress=None,
+        cancel=None,
+        text: bool = True,
+        image: bool = True,
     ) -> ClipEncoder:
         """The loaded CLIP encoder of the library's model; raises
         :class:`ModelUnavailableError` with a readable reason when it can't be had.
-        ``text=False`` is enough for indexing and leaves the text tower out."""
+        ``text=False`` is enough for indexing and leaves the text tower out;
+        ``image=False`` is enough to answer text queries."""
         self._register_configs()
         options = options or self.ml_options()
         return get_encoder(
@@ -129,6 +136,7 @@ class Library:
             progress=progress,
             cancel=cancel,
             text=text,
+            image=image,
         )
 
     # -- indexing ----------------------------------------------------------------------

@@ -40,8 +40,8 @@ FAILED_LIST_LIMIT = 1000
 
 
 def model_status(library: Library) -> dict:
+    # Plain file checks: status imports neither torch nor open_clip (see ml/weights.py).
     choice = library.model_choice()
-    library._register_configs()
     if choice.weights_file:
         available = Path(choice.weights_file).is_file()
         location = choice.weights_file
@@ -169,8 +169,8 @@ def library_status(library: Library) -> dict:
     waiting = {}
     if not model["weights_available"]:
         waiting["clip"] = (
-            f"waiting for the weights of {model['key']}: not in {model['cache_dir']}. Run `photoorg index` "
-            "online to download them, or pass --weights FILE."
+            f"waiting for the weights of {model['key']}: not in {model['cache_dir']}. Run `photoorg models "
+            "get` to download them, or pass --weights FILE."
         )
     return {
         "library": str(library.paths.root),

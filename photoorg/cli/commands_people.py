@@ -25,6 +25,7 @@ import argparse
 import filelock
 
 from photoorg.cli.commands_core import emit_json, open_library, say
+from photoorg.cli.options import float_range, int_range, limit_type, positive_id_type
 from photoorg.errors import PhotoorgError
 from photoorg.faces.cluster import cluster_faces
 from photoorg.faces.config import face_settings, update_face_settings
@@ -281,15 +282,12 @@ def cmd_config(args) -> int:
 
 
 def _face_ids(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("faces", nargs="+", type=int, metavar="FACE", help="face ids (see `people show`)")
+    parser.add_argument(
+        "faces", nargs="+", type=positive_id_type, metavar="FACE", help="face ids (see `people show`)"
+    )
 
 
 def register(subparsers, common: argparse.ArgumentParser) -> None:
-    # Options given after the action must not be reset by the action's defaults.
-    quiet = argparse.ArgumentParser(add_help=False)
-    quiet.add_argument("--library", metavar="DIR", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    quiet.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON on stdout")
-
     people = subparsers.add_parser(
         "people",
         parents=[common],
@@ -303,7 +301,8 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     actions = people.add_subparsers(dest="action", metavar="ACTION")
 
     def action(name: str, handler, help_text: str) -> argparse.ArgumentParser:
-        parser = actions.add_parser(name, parents=[quiet], help=help_text, description=help_text)
+        # `common` suppresses its defaults, so options given before the action survive it.
+        parser = actions.add_parser(name, parents=[common], help=help_text, description=help_text)
         parser.set_defaults(handler=handler, action=name)
         return parser
 
@@ -330,13 +329,13 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
         p.add_argument("people", nargs="+", metavar="PERSON")
 
     p = action("unknown", cmd_unknown, "faces no person was found for, best first")
-    p.add_argument("--limit", type=int, default=200)
+    p.add_argument("--limit", type=limit_type, default=200, help="how many (default 200)")
 
     p = action(
         "suggestions", cmd_suggestions, '"Is this Alice?": unknown faces that look like a named person'
     )
     p.add_argument("person", nargs="?", metavar="PERSON")
-    p.add_argument("--limit", type=int, default=200)
+    p.add_argument("--limit", type=limit_type, default=200, help="how many (default 200)")
 
     p = action("assign", cmd_assign, "these faces are this person (move them, or accept a suggestion)")
     p.add_argument("person", metavar="PERSON")
@@ -359,7 +358,7 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
 
     p = action("cover", cmd_cover, "the face shown for a person")
     p.add_argument("person", metavar="PERSON")
-    p.add_argument("face", type=int, metavar="FACE")
+    p.add_argument("face", type=positive_id_type, metavar="FACE")
 
     action("cluster", cmd_cluster, "place faces found since the last index run now")
 
@@ -368,7 +367,17 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
         "--detector", choices=["hog", "cnn"], help="hog (default, fast) or cnn (slower, finds more)"
     )
     p.add_argument(
-        "--detect-size", type=int, metavar="PX", help="short side the detector looks at (default 1000)"
+        "--detect-size",
+        type=int_range(200, 4000),
+        metavar="PX",
+        help="short side the detector looks at, 200-4000 (default 1000)",
     )
-    p.add_argument("--min-face", type=int, metavar="PX", help="skip faces narrower than this (default 40)")
-    p.add_argument("--threshold", type=float, metavar="D", help="distance that makes the same person (0.5)")
+    p.add_argument(
+        "--min-face", type=int_range(8, 2000), metavar="PX", help="skip faces narrower than this (default 40)"
+    )
+    p.add_argument(
+        "--threshold",
+        type=float_range(0.2, 0.9),
+        metavar="D",
+        help="distance that makes the same person, 0.2-0.9 (default 0.5)",
+    )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from photoorg.cli.commands_core import emit_json, open_library, say
-from photoorg.errors import PhotoorgError
+from photoorg.cli.options import float_range
+from photoorg.errors import PhotoorgError, UsageError
 from photoorg.photos import find_photo
 from photoorg.tags import store
 from photoorg.tags.grouping import GRANULARITY_SETTING, list_groups, refresh_groups
@@ -66,7 +67,7 @@ def _retag(library) -> None:
 
 def _need(values: list[str], count: int, usage: str) -> None:
     if len(values) < count:
-        raise PhotoorgError(f"usage: photoorg {usage}")
+        raise UsageError(f"usage: photoorg {usage}")
 
 
 def cmd_groups(args) -> int:
@@ -114,6 +115,8 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=cmd_tags)
 
     p = subparsers.add_parser("groups", parents=[common], help="events and visual groups, with their photos")
-    p.add_argument("--granularity", type=float, help="visual groups: 0 coarse .. 1 fine (remembered)")
+    p.add_argument(
+        "--granularity", type=float_range(0.0, 1.0), help="visual groups: 0 coarse .. 1 fine (remembered)"
+    )
     p.add_argument("--refresh", action="store_true", help="recompute now")
     p.set_defaults(handler=cmd_groups)

@@ -16,8 +16,8 @@ import filelock
 from sqlalchemy import and_, delete, exists, not_, select
 
 from photoorg.errors import ModelUnavailableError, PhotoorgError
-from photoorg.pipeline.metadata_refresh import refresh_metadata
 from photoorg.pipeline.identity import IdentityResolver
+from photoorg.pipeline.metadata_refresh import refresh_metadata
 from photoorg.pipeline.reconcile import ResultWriter, RootPlan, known_hashes, mark_missing, scan_root
 from photoorg.pipeline.runner import PipelineRunner
 from photoorg.pipeline.stages import ImageStage, StageSpec, WaitingStage

@@ -11,6 +11,9 @@ Values with spaces go in quotes. An unknown key is kept as plain text, so
 "note: 10:30" still searches for what it says. The keys below are the core's;
 capabilities add theirs (``tag:`` and ``person:`` come from the tags and
 people capabilities, see :mod:`photoorg.extensions.query_keys`).
+A known key with a value out of range (``rating:9``), with no value (``tag:``),
+or repeated beyond :data:`MAX_LIST_FILTERS` is a :class:`~photoorg.errors.UsageError`
+that names what is allowed.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from photoorg.errors import InvalidDate
+from photoorg.errors import InvalidDate, UsageError
 from photoorg.extensions.query_keys import FilterUpdate, QueryKeyHandler, query_keys
 from photoorg.search.filters import SearchFilters
 
@@ -50,6 +53,11 @@ def _tokens(query: str) -> list[str]:
     except ValueError:  # an unclosed quote: read it as written
         return query.split()
 
+
+# Each tag: or person: filter is one clause of the SQL query, and SQLite refuses
+# an expression nested deeper than 1000; far fewer are ever useful.
+MAX_LIST_FILTERS = 50
+MAX_RATING = 5
 
 _DATE = re.compile(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?$")
 
@@ -88,11 +96,15 @@ def _is(value: str, negated: bool) -> FilterUpdate | None:
     return {"favorites_only": True} if value.lower() in ("favorite", "favourite", "fav") else None
 
 
-def _rating(value: str, negated: bool) -> FilterUpdate | None:
+def _rating(value: str, negated: bool) -> FilterUpdate:
+    """'4' or '4+': at least this many stars."""
     try:
-        return {"min_rating": max(0, min(5, int(value.rstrip("+"))))}
+        stars = int(value.removesuffix("+"))
     except ValueError:
-        return None
+        stars = -1
+    if not 0 <= stars <= MAX_RATING:
+        raise UsageError(f"rating:{value} is out of range: use rating:0 to rating:{MAX_RATING}.")
+    return {"min_rating": stars}
 
 
 # The core's keys (extensions.query_keys.CORE_KEYS), read the same way as a
@@ -108,6 +120,24 @@ CORE_KEY_HANDLERS: dict[str, QueryKeyHandler] = {
     "album": lambda value, negated: {_ALBUM_NAME: value},
     "is": _is,
     "rating": _rating,
+}
+
+
+_EXAMPLES = {
+    "tag": "beach",
+    "person": '"Aunt Mary"',
+    "camera": "canon",
+    "folder": "~/Pictures/2019",
+    "after": "2019-06",
+    "before": "2019",
+    "from": "2019-06",
+    "to": "2019-08",
+    "date": "2019-07",
+    "album": '"Summer 2019"',
+    "is": "favorite",
+    "rating": "4",
+    "text": '"exact words"',
+    "place": "Paris",
 }
 
 
@@ -131,11 +161,18 @@ def parse_query(query: str) -> ParsedQuery:
         key, sep, value = body.partition(":")
         key = key.lower()
         handler = CORE_KEY_HANDLERS.get(key) or capability_keys.get(key)
-        update = handler(value, negated) if sep and value and handler else None
+        if sep and handler and not value.strip():
+            raise UsageError(f"{key}: needs a value, e.g. {key}:{_EXAMPLES.get(key, 'VALUE')}")
+        update = handler(value, negated) if sep and handler else None
         if update is None:
             words.append(token)
         else:
             _apply(fields, update)
+    for given in fields.values():
+        if isinstance(given, tuple) and len(given) > MAX_LIST_FILTERS:
+            raise UsageError(
+                f"At most {MAX_LIST_FILTERS} filters of a kind in one search (got {len(given)})."
+            )
     album_name = fields.pop(_ALBUM_NAME, None)
     return ParsedQuery(
         text=" ".join(words).strip(), filters=SearchFilters(**fields), album_name=album_name, words=words

@@ -295,6 +295,52 @@ def _backup(
     return target
 
 
+def _check_identity(con: sqlite3.Connection, db_path: Path) -> int:
+    """The schema version of a readable photoorg database; a clear error otherwise."""
+    try:
+        found = schema_version(con)
+        app_id = con.execute("PRAGMA application_id").fetchone()[0]
+        has_tables = con.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+    except sqlite3.DatabaseError as exc:
+        if isinstance(exc, sqlite3.OperationalError) and "locked" not in str(exc):
+            raise LibraryError(f"Can't open the library database {db_path}: {exc}") from None
+        from photoorg.config import LibraryPaths
+        from photoorg.doctor import damaged_error
+
+        raise damaged_error(LibraryPaths(db_path.parent), str(exc)) from None
+    if has_tables and app_id != APPLICATION_ID:
+        raise LibraryError(f"{db_path} is an SQLite file but not a photoorg library.")
+    if found > LATEST_VERSION:
+        raise NewerDatabaseError(
+            f"The library at {db_path.parent} was written by a newer version of photoorg "
+            f"(schema version {found}; this version knows up to {LATEST_VERSION}). "
+            "Update photoorg to open it. The library was not changed."
+        )
+    return found
+
+
+def check_current(db_path: Path, schemas: Sequence[SchemaChain] = ()) -> int:
+    """For a library opened read-only: it must exist and need no migration,
+    of the core's tables or of any capability's."""
+    if not db_path.is_file():
+        raise LibraryError(f"There is no library at {db_path.parent}, and the folder is read-only.")
+    try:
+        con = sqlite3.connect(f"file:{db_path}?mode=ro&immutable=1", uri=True)
+    except sqlite3.Error as exc:
+        raise LibraryError(f"Can't open the library database {db_path}: {exc}") from exc
+    try:
+        found = _check_identity(con, db_path)
+        chains = _pending_chains(con, db_path, found, schemas)
+    finally:
+        con.close()
+    if found < LATEST_VERSION or chains:
+        raise LibraryError(
+            f"The library at {db_path.parent} needs an upgrade to this version of photoorg, "
+            "which can't be done while it is read-only. Open it once where it can be written."
+        )
+    return found
+
+
 def capability_version(con: sqlite3.Connection, name: str) -> int:
     """The version of a capability's own tables in this database (0: none yet)."""
     row = con.execute("SELECT value FROM settings WHERE key = ?", (_version_key(name),)).fetchone()
@@ -367,23 +413,7 @@ def migrate(
     except sqlite3.Error as exc:
         raise LibraryError(f"Can't open the library database {db_path}: {exc}") from exc
     try:
-        try:
-            found = schema_version(con)
-            app_id = con.execute("PRAGMA application_id").fetchone()[0]
-        except sqlite3.DatabaseError as exc:
-            raise LibraryError(
-                f"{db_path} is not a readable photoorg library ({exc}). "
-                "If it was damaged, restore a copy from the backups folder next to it."
-            ) from exc
-        has_tables = con.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
-        if has_tables and app_id != APPLICATION_ID:
-            raise LibraryError(f"{db_path} is an SQLite file but not a photoorg library.")
-        if found > LATEST_VERSION:
-            raise NewerDatabaseError(
-                f"The library at {db_path.parent} was written by a newer version of photoorg "
-                f"(schema version {found}; this version knows up to {LATEST_VERSION}). "
-                "Update photoorg to open it. The library was not changed."
-            )
+        found = _check_identity(con, db_path)
         chains = _pending_chains(con, db_path, found, schemas) if target == LATEST_VERSION else []
         if found >= target and not chains:
             return found
