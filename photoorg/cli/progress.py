@@ -20,6 +20,7 @@ STAGE_LABELS = {
     "download": "Downloading",
     "load": "Loading",
     "tags-clip": "Tagging",
+    "tags-vocabulary": "Tag words",
     "groups": "Grouping",
 }
 

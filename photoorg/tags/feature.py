@@ -42,8 +42,8 @@ def _after_index(library):
         from photoorg.tags.grouping import refresh_groups
         from photoorg.tags.zero_shot import ClipTagger
 
-        yield from ClipTagger(library).run(token)
-        yield from refresh_groups(library, token)
+        counts = yield from ClipTagger(library).run(token)
+        return counts | (yield from refresh_groups(library, token))
 
     return run
 
