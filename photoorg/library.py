@@ -177,8 +177,16 @@ class Library:
             token=token,
             decode_workers=decode_workers or default_decode_workers(),
             retry_failed=retry_failed,
-            after_stages=[provider(self) for provider in AFTER_INDEX_PROVIDERS],
+            after_stages=[*(provider(self) for provider in AFTER_INDEX_PROVIDERS), self._search_index_step],
         )
+
+    def _search_index_step(self, token: CancelToken):
+        """Last after an index run: bring the search's vector snapshot up to
+        date, so the first search of the next process maps it instead of
+        loading every vector (see search/vector_index.py)."""
+        from photoorg.search.vector_index import update_vector_store
+
+        return (yield from update_vector_store(self.db, self.model_choice().key))
 
     # -- search --------------------------------------------------------------------------
 
