@@ -171,23 +171,7 @@ class VectorIndex:
         )
 
     def _build(self, *, ivf: bool) -> None:
-        with self.db.session() as s:
-            rows = (
-                s.connection()
-                .exec_driver_sql(
-                    "SELECT id, photo_id, vector FROM embeddings WHERE model_id = ? ORDER BY id",
-                    (self.model_id,),
-                )
-                .fetchall()
-            )
-        row_ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        photo_ids = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
-        matrix = (
-            np.frombuffer(b"".join(r[2] for r in rows), dtype="<f4").reshape(len(rows), self.dim)
-            if rows
-            else np.empty((0, self.dim), dtype=np.float32)
-        )
-        del rows
+        row_ids, photo_ids, matrix = self._read_all()
         token = vector_store.new_token()
         try:
             snapshot = vector_store.write_snapshot(
@@ -204,9 +188,25 @@ class VectorIndex:
             # A read-only library: search from memory, rebuilt per process.
             log.info("search index kept in memory only: %s", exc)
             meta = {"token": None, "max_row_id": int(row_ids.max()) if len(row_ids) else 0, "ivf": False}
-            snapshot = Snapshot(None, meta, matrix.copy(), photo_ids, row_ids)
+            snapshot = Snapshot(None, meta, matrix, photo_ids, row_ids)
         self._snapshot, self._alive, self._by_photo = snapshot, None, None
         self._set_tail([])
+
+    def _read_all(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every row of the model, read in chunks (no million-tuple list)."""
+        row_chunks, photo_chunks, vector_chunks = [], [], []
+        with self.db.session() as s:
+            cursor = s.connection().exec_driver_sql(
+                "SELECT id, photo_id, vector FROM embeddings WHERE model_id = ? ORDER BY id", (self.model_id,)
+            )
+            while rows := cursor.fetchmany(20_000):
+                row_chunks.append(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
+                photo_chunks.append(np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows)))
+                joined = b"".join(r[2] for r in rows)
+                vector_chunks.append(np.frombuffer(joined, dtype="<f4").reshape(len(rows), self.dim))
+        if not row_chunks:
+            return np.empty(0, np.int64), np.empty(0, np.int64), np.empty((0, self.dim), np.float32)
+        return np.concatenate(row_chunks), np.concatenate(photo_chunks), np.concatenate(vector_chunks)
 
     def _load_absent(self) -> np.ndarray:
         """Photos not to rank: missing, or no longer readable."""

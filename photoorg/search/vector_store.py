@@ -13,8 +13,9 @@ Why an IVF written here rather than faiss: the lists are contiguous slices of
 one memory-mapped matrix, so a first query reads only the lists it probes,
 and filtered search is a mask over the candidate rows. Scores are exact
 float32 dot products of the candidates; only which rows become candidates is
-approximate (recall@20 ≥ 0.99 at the probe count chosen, see
-benchmarks/bench_search.py).
+approximate. How many lists a query reads is calibrated on each snapshot's
+own vectors for recall@20 ≥ 0.995, and vectors with no structure to exploit
+get no IVF at all (see calibrate_probes and benchmarks/bench_search.py).
 """
 
 from __future__ import annotations
@@ -31,9 +32,13 @@ import numpy as np
 FORMAT = 1
 # Below this many vectors a query reads them all (a few ms); above, the IVF.
 IVF_MIN_ROWS = 150_000
-# Lists probed per query, as a share of all lists, and at least this many.
-PROBE_SHARE = 1 / 24
-MIN_PROBES = 24
+# How many lists a query reads is calibrated per snapshot (see
+# calibrate_probes): the fewest reaching this recall@20 on probe queries, at
+# least MIN_PROBES, and no IVF at all past MAX_PROBE_SHARE of the lists.
+TARGET_RECALL = 0.995
+MIN_PROBES = 16
+MAX_PROBE_SHARE = 0.25
+_CALIBRATION_QUERIES = 64
 _KMEANS_SAMPLE_PER_LIST = 48
 _KMEANS_ITERATIONS = 8
 
@@ -85,8 +90,7 @@ class Snapshot:
         return rows, self.photo_ids[rows], self.matrix[rows] @ query
 
     def default_probes(self) -> int:
-        lists = 0 if self.centroids is None else len(self.centroids)
-        return min(lists, max(MIN_PROBES, round(lists * PROBE_SHARE)))
+        return int(self.meta.get("probes") or MIN_PROBES)
 
 
 def new_token() -> str:
@@ -111,11 +115,17 @@ def write_snapshot(
     store_dir.mkdir(parents=True, exist_ok=True)
     matrix = np.ascontiguousarray(matrix, dtype=np.float32)
     centroids = offsets = None
+    probes = 0
     if len(matrix) >= ivf_min_rows:
         centroids, lists = train_lists(matrix)
         order = np.argsort(lists, kind="stable")
         offsets = np.searchsorted(lists[order], np.arange(len(centroids) + 1)).astype(np.int64)
         matrix, row_ids, photo_ids = matrix[order], row_ids[order], photo_ids[order]
+        probes = calibrate_probes(matrix, centroids, offsets)
+        if probes is None:
+            # These vectors have no structure a list can exploit (uniform
+            # noise): every query would read most lists. Read them all.
+            centroids = offsets = None
     folder = store_dir / f"snapshot-{token}"
     folder.mkdir()
     np.save(folder / "vectors.npy", matrix)
@@ -132,6 +142,7 @@ def write_snapshot(
         "count": len(row_ids),
         "max_row_id": int(np.max(row_ids)) if len(row_ids) else 0,
         "ivf": centroids is not None,
+        "probes": probes or 0,
     }
     (folder / "meta.json").write_text(json.dumps(meta))
     pointer = store_dir / "current.json"
@@ -170,6 +181,43 @@ def _remove_old_snapshots(store_dir: Path, keep: str) -> None:
     for old in store_dir.glob("snapshot-*"):
         if old.name != keep:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def calibrate_probes(
+    matrix: np.ndarray, centroids: np.ndarray, offsets: np.ndarray, seed: int = 1
+) -> int | None:
+    """The fewest lists a query must read for recall@20 ≥ TARGET_RECALL,
+    measured on queries made from stored vectors plus noise of their own size
+    (cosine ~0.7 to the vector they came from: as far as a text query sits
+    from its best photos, or further). None when that needs more than
+    MAX_PROBE_SHARE of the lists."""
+    rng = np.random.default_rng(seed)
+    picks = matrix[rng.choice(len(matrix), size=min(len(matrix), _CALIBRATION_QUERIES), replace=False)]
+    noise = rng.standard_normal(picks.shape).astype(np.float32)
+    noise /= np.linalg.norm(noise, axis=1, keepdims=True)
+    queries = picks + noise
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    limit = 20
+    scores = np.empty((len(matrix), len(queries)), np.float32)
+    for start in range(0, len(matrix), 65_536):
+        scores[start : start + 65_536] = matrix[start : start + 65_536] @ queries.T
+    truth = np.argpartition(-scores, limit - 1, axis=0)[:limit].T  # (queries, limit) row positions
+    list_of_row = np.repeat(np.arange(len(centroids)), np.diff(offsets))
+    ranked_lists = np.argsort(-(queries @ centroids.T), axis=1)
+    ceiling = int(len(centroids) * MAX_PROBE_SHARE)
+    probes = min(MIN_PROBES, len(centroids))
+    while probes <= ceiling:
+        recalls = []
+        for q in range(len(queries)):
+            read = np.zeros(len(centroids), dtype=bool)
+            read[ranked_lists[q, :probes]] = True
+            candidates = np.nonzero(read[list_of_row])[0]
+            top = candidates[np.argpartition(-scores[candidates, q], min(limit, len(candidates)) - 1)[:limit]]
+            recalls.append(len(np.intersect1d(top, truth[q])) / limit)
+        if np.mean(recalls) >= TARGET_RECALL:
+            return probes
+        probes = int(probes * 1.5) + 1
+    return None
 
 
 def train_lists(matrix: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
