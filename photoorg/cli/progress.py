@@ -21,6 +21,7 @@ STAGE_LABELS = {
     "load": "Loading",
     "tags-clip": "Tagging",
     "tags-vocabulary": "Tag words",
+    "search-index": "Search index",
     "groups": "Grouping",
 }
 
