@@ -41,6 +41,7 @@ MAX_PROBE_SHARE = 0.25
 _CALIBRATION_QUERIES = 64
 _KMEANS_SAMPLE_PER_LIST = 48
 _KMEANS_ITERATIONS = 8
+_MAX_LIST_FACTOR = 3  # a list over 3x the average size is split
 
 
 @dataclass
@@ -112,7 +113,9 @@ def write_snapshot(
     Raises OSError when the folder can't be written (a read-only library):
     the caller then searches from memory.
     """
-    store_dir.mkdir(parents=True, exist_ok=True)
+    # The vectors say what is in the user's photos: private like the database.
+    store_dir.parent.mkdir(mode=0o700, exist_ok=True)
+    store_dir.mkdir(mode=0o700, exist_ok=True)
     matrix = np.ascontiguousarray(matrix, dtype=np.float32)
     centroids = offsets = None
     probes = 0
@@ -221,18 +224,42 @@ def calibrate_probes(
 
 
 def train_lists(matrix: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Spherical k-means on a sample, then every row's nearest centroid.
+    """Spherical k-means on a sample, then every row's nearest centroid, then
+    lists far above the average size split in place.
 
-    About 2·√n lists: ~500 rows each at a million, so probing 1/24 of them
-    reads ~40k rows a query.
+    About 2·√n lists: ~500 rows each at a million. In high dimensions a few
+    centroids become hubs that collect the rows near nothing in particular,
+    and queries land in them as often as anywhere: splitting them keeps what
+    a query reads close to the average.
     """
-    from scipy import sparse
-
     n = len(matrix)
     count = max(1, int(2 * np.sqrt(n)))
     rng = np.random.default_rng(seed)
     sample = matrix[rng.choice(n, size=min(n, count * _KMEANS_SAMPLE_PER_LIST), replace=False)]
-    centroids = sample[rng.choice(len(sample), size=count, replace=False)].copy()
+    centroids = _kmeans(sample, count, rng)
+    labels = nearest_centroid(matrix, centroids)
+    sizes = np.bincount(labels, minlength=len(centroids))
+    limit = max(64, int(_MAX_LIST_FACTOR * n / len(centroids)))
+    extra = []
+    for big in np.nonzero(sizes > limit)[0]:
+        rows = np.nonzero(labels == big)[0]
+        parts = int(np.ceil(len(rows) / (n / len(centroids))))
+        sub = _kmeans(matrix[rows], parts, rng)
+        sub_labels = nearest_centroid(matrix[rows], sub)
+        centroids[big] = sub[0]
+        for k in range(1, len(sub)):
+            labels[rows[sub_labels == k]] = len(centroids) + len(extra)
+            extra.append(sub[k])
+    if extra:
+        centroids = np.vstack([centroids, np.asarray(extra, dtype=np.float32)])
+    return centroids.astype(np.float32), labels
+
+
+def _kmeans(sample: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    from scipy import sparse
+
+    count = max(1, min(count, len(sample)))
+    centroids = sample[rng.choice(len(sample), size=count, replace=False)].astype(np.float32)
     for _ in range(_KMEANS_ITERATIONS):
         labels = nearest_centroid(sample, centroids)
         members = sparse.csr_matrix(
@@ -241,8 +268,8 @@ def train_lists(matrix: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarr
         sums = np.asarray(members @ sample)
         empty = np.bincount(labels, minlength=count) == 0
         sums[empty] = sample[rng.choice(len(sample), size=int(empty.sum()))]
-        centroids = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
-    return centroids.astype(np.float32), nearest_centroid(matrix, centroids)
+        centroids = (sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+    return centroids
 
 
 def nearest_centroid(matrix: np.ndarray, centroids: np.ndarray, chunk: int = 32_768) -> np.ndarray:
