@@ -185,9 +185,17 @@ class Library:
             token=token,
             decode_workers=decode_workers or default_decode_workers(),
             retry_failed=retry_failed,
-            after_stages=[provider(self) for provider in after_index_steps()],
+            after_stages=[*(provider(self) for provider in after_index_steps()), self._search_index_step],
             follow_external_links=bool(self.db.get_setting(FOLLOW_LINKS_SETTING, False)),
         )
+
+    def _search_index_step(self, token: CancelToken):
+        """Last after an index run: bring the search's vector snapshot up to
+        date, so the first search of the next process maps it instead of
+        loading every vector (see search/vector_index.py)."""
+        from photoorg.search.vector_index import update_vector_store
+
+        return (yield from update_vector_store(self.db, self.model_choice().key))
 
     # -- search --------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ def _isolated_environment(tmp_path, monkeypatch):
     # A test that forgets --library must not touch the real user library.
     monkeypatch.setenv("PHOTOORG_LIBRARY", str(tmp_path / "default-library"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("PHOTOORG_CACHE_DIR", str(tmp_path / "user-cache"))
     yield
 
 

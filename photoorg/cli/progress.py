@@ -20,6 +20,8 @@ STAGE_LABELS = {
     "download": "Downloading",
     "load": "Loading",
     "tags-clip": "Tagging",
+    "tags-vocabulary": "Tag words",
+    "search-index": "Search index",
     "groups": "Grouping",
 }
 

@@ -15,7 +15,7 @@ from functools import partial
 import filelock
 from sqlalchemy import and_, delete, exists, not_, select
 
-from photoorg.errors import ModelUnavailableError, PhotoorgError
+from photoorg.errors import Cancelled, ModelUnavailableError, PhotoorgError
 from photoorg.pipeline.identity import IdentityResolver
 from photoorg.pipeline.metadata_refresh import refresh_metadata
 from photoorg.pipeline.reconcile import ResultWriter, RootPlan, known_hashes, mark_missing, scan_root
@@ -39,6 +39,18 @@ def as_spec(stage: ImageStage | StageSpec) -> StageSpec:
     if isinstance(stage, StageSpec):
         return stage
     return StageSpec(stage.name, stage.version, lambda: stage)
+
+
+def after_stage_counts(ran: object) -> dict[str, dict[str, int]]:
+    """What an after-index step did, as ``{stage: {"done": n, "failed": m, ...}}``.
+
+    A step's generator returns either that mapping or an object with a
+    ``stage_counts()`` method (the faces clustering's summary); anything else
+    (None: nothing to report) counts as nothing.
+    """
+    if hasattr(ran, "stage_counts"):
+        ran = ran.stage_counts()
+    return dict(ran) if isinstance(ran, dict) else {}
 
 
 @dataclass
@@ -100,7 +112,8 @@ class Indexer:
         self.decode_workers = decode_workers
         self.retry_failed = retry_failed
         # Work that follows the image stages and needs no decoding (tags from
-        # stored embeddings, grouping): each is a generator of progress.
+        # stored embeddings, grouping): each is a generator of progress that
+        # returns its stage counts (see after_stage_counts) for the summary.
         self.after_stages = list(after_stages)
         self.follow_external_links = follow_external_links
         self._all_roots: list[str] = []
@@ -180,7 +193,11 @@ class Indexer:
         for step in self.after_stages:
             if self.token.cancelled:
                 return
-            yield from step(self.token)
+            try:
+                ran = yield from step(self.token)
+            except Cancelled:
+                return  # the step committed what it finished; the rest waits for the next run
+            self.summary.stages.update(after_stage_counts(ran))
 
     def _image_stages(self, ingest: list[WorkItem], online_roots: list[int]) -> Iterator[Progress]:
         if self.retry_failed:

@@ -64,8 +64,9 @@ def tagging_and_grouping(library: Library) -> AfterIndexStep:
         # lazy: the CLIP tagger's label selection imports scipy (~90 ms)
         from photoorg.tags.zero_shot import ClipTagger
 
-        yield from ClipTagger(library).run(token)
-        yield from refresh_groups(library.db, token)
+        # Each part returns what it did, for `index --json`'s "stages".
+        counts = yield from ClipTagger(library).run(token)
+        return counts | (yield from refresh_groups(library.db, token))
 
     return run
 
