@@ -32,7 +32,7 @@ from photoorg.progress import CancelToken, Progress
 from photoorg.search.filters import SearchFilters
 from photoorg.search.query import CORE_KEY_HANDLERS, parse_query
 from photoorg.status import CORE_STAGE_VERSIONS
-from photoorg.store.migrations import capability_version
+from photoorg.store.migrations import LATEST_VERSION, capability_version
 from photoorg.store.schema import Photo
 from tests.helpers import TINY_ARCH
 
@@ -273,7 +273,7 @@ def test_a_capability_schema_migrates_after_a_backup_and_a_newer_one_is_refused(
         Library(folder).close()
         Library(folder).close()  # up to date: no second backup
     assert "toy_levels" in _tables(db_path) and _version(db_path, "toy") == 1
-    assert [p.name.split("-2")[0] for p in backups.glob("*.db")] == ["library-v4-toy0"]
+    assert [p.name.split("-2")[0] for p in backups.glob("*.db")] == [f"library-v{LATEST_VERSION}-toy0"]
     with sqlite3.connect(next(backups.glob("*.db"))) as backup:
         assert "toy_levels" not in {r[0] for r in backup.execute("SELECT name FROM sqlite_master")}
 
