@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QGestureEvent, QLabel, QPinchGesture, QWidget
 
 from photoorg.browse import PhotoRow
-from photoorg.gui.tasks import TaskRunner
+from photoorg.gui.workers import WorkerPool
 from photoorg.scan.imageio import load_upright
 
 CACHE_IMAGES = 5
@@ -202,7 +202,7 @@ class Viewer(QWidget):
     current_changed = Signal(int)  # photo id
     fullscreen_toggled = Signal()
 
-    def __init__(self, tasks: TaskRunner, parent=None) -> None:
+    def __init__(self, tasks: WorkerPool, parent=None) -> None:
         super().__init__(parent)
         self.tasks = tasks
         self.canvas = ImageCanvas(self)
@@ -272,7 +272,7 @@ class Viewer(QWidget):
                 self.canvas.overlays = boxes
                 self.canvas.update()
 
-        self.tasks.submit("viewer-overlays", collect, done)
+        self.tasks.submit(collect, done, key="viewer-overlays")
 
     def _load(self, row: PhotoRow, side: int, show: bool, keep_view: bool = False) -> None:
         key = (row.path, side)
@@ -300,7 +300,7 @@ class Viewer(QWidget):
             if current is not None and current.path == row.path:
                 self.canvas.show_message(f"Can't show this photo: {message}")
 
-        self.tasks.submit(None, lambda: _decode(row.path, side), done, failed)
+        self.tasks.submit(lambda: _decode(row.path, side), done, failed)
 
     def _update_caption(self) -> None:
         row = self.current
