@@ -188,8 +188,7 @@ def test_state_is_remembered(qtbot, make_window, tiny_model, photo_folder, tmp_p
 
 
 def test_shortcuts_dialog_lists_the_keys(qtbot, make_window, library, monkeypatch):
-    from photoorg.gui.dialogs import ShortcutsDialog
-    from photoorg.gui.dialogs import SHORTCUTS
+    from photoorg.gui.dialogs import SHORTCUTS, ShortcutsDialog
 
     shown = []
     monkeypatch.setattr(ShortcutsDialog, "exec", lambda self: shown.append(self.findChild(object)) or 0)

@@ -224,6 +224,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self.closing = True
         self._save_state()
+        self.status.close_dialogs()
         self.indexing.shutdown(60)
         self.images.stop()
         self.tasks.shutdown()

@@ -102,9 +102,14 @@ class ModelDialog(QDialog):
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addLayout(buttons)
-        # Loading a weights file builds the model: heavy, so niced like indexing.
-        self._pool = WorkerPool("photoorg-model", 1, niceness=BACKGROUND_NICENESS, parent=self)
+        self._pool: WorkerPool | None = None  # started with the first download or file
         self._job: Job | None = None
+
+    def _submit(self, fn, **options) -> None:
+        if self._pool is None:
+            # Loading a weights file builds the model: heavy, so niced like indexing.
+            self._pool = WorkerPool("photoorg-model", 1, niceness=BACKGROUND_NICENESS, parent=self)
+        self._job = self._pool.submit(fn, self._on_done, self._on_failed, **options)
 
     # -- download ------------------------------------------------------------------------
 
@@ -133,14 +138,7 @@ class ModelDialog(QDialog):
                 raise Cancelled("Download cancelled.") from exc
             return str(path)
 
-        self._job = self._pool.submit(
-            run,
-            self._on_done,
-            self._on_failed,
-            on_yield=lambda p: self._on_progress(*p),
-            token=token,
-            cooperative=True,
-        )
+        self._submit(run, on_yield=lambda p: self._on_progress(*p), token=token, cooperative=True)
 
     def _on_progress(self, done: int, total: int | None) -> None:
         if total:
@@ -169,7 +167,8 @@ class ModelDialog(QDialog):
         self.reject()
 
     def done(self, result: int) -> None:
-        self._pool.shutdown(timeout=15)
+        if self._pool is not None:
+            self._pool.shutdown(timeout=15)
         super().done(result)
 
     # -- local file --------------------------------------------------------------------------
@@ -198,4 +197,4 @@ class ModelDialog(QDialog):
             library.clip_encoder(library.ml_options(offline=True))
             return path
 
-        self._job = self._pool.submit(run, self._on_done, self._on_failed)
+        self._submit(run)

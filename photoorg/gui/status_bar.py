@@ -197,6 +197,11 @@ class IndexingStatus(QObject):
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             dialog.open()
 
+    def close_dialogs(self) -> None:
+        """Stop a download in progress (the window closes)."""
+        for dialog in self.window.findChildren(ModelDialog):
+            dialog.reject()
+
     def notice_link(self, link: str) -> None:
         if link == "get-model":
             self.get_model()

@@ -124,9 +124,12 @@ class Job:
         self.token.resume()
 
     def cancel(self) -> None:
-        """Stop the job. A waiting job never runs; a generator stops at its next
-        yield; a cooperative job ends the way it chooses."""
+        """Stop the job and drop its answers. A waiting job never runs; a
+        generator stops at its next yield. A cooperative job ends the way it
+        chooses, and its answer (a cancelled run's summary) still arrives."""
         self.token.cancel()
+        if not self.cooperative:
+            self.discarded = True
         self._pool._unqueue(self)
 
 
