@@ -216,11 +216,13 @@ class OrganizeActions(QObject):
     # -- menus -------------------------------------------------------------------------------------
 
     def photo_menu(self, position) -> None:
-        """The grid's right-click menu, with every capability's entries."""
+        """The grid's right-click menu."""
         grid = self.window.grid
-        if not grid.indexAt(position).isValid():
-            return
-        ids = self._selected()
+        if grid.indexAt(position).isValid():
+            self.build_photo_menu(self._selected()).exec(grid.viewport().mapToGlobal(position))
+
+    def build_photo_menu(self, ids: list[int]) -> QMenu:
+        """The photo menu for these photos, with every capability's entries."""
         menu = QMenu(self.window)
         menu.addAction(icon("image"), "Open", lambda: self.window.open_viewer(ids[0]))
         menu.addAction(icon("sparkles"), "Find similar", self.find_similar)
@@ -244,7 +246,7 @@ class OrganizeActions(QObject):
         menu.addAction(icon("external-link"), "Open with default application", self.open_with_default_app)
         menu.addSeparator()
         menu.addAction(icon("trash"), "Move to trash…", self.trash_selected)
-        menu.exec(grid.viewport().mapToGlobal(position))
+        return menu
 
     def sidebar_menu(self, scope: Scope, position) -> None:
         menu = QMenu(self.window)
