@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from photoorg import __version__
 from photoorg.gui.actions import OrganizeActions
 from photoorg.gui.content import ContentLoader
-from photoorg.gui.details import DetailsPanel
+from photoorg.gui.details import DetailsPanel, details_with_preview
 from photoorg.gui.dialogs import SHORTCUTS, AttentionPage, ShortcutsDialog, WelcomePage
 from photoorg.gui.extension import AppContext, Extensions
 from photoorg.gui.features import CAPABILITIES
@@ -48,7 +48,6 @@ from photoorg.gui.theme import icon
 from photoorg.gui.viewer import Viewer
 from photoorg.gui.workers import BACKGROUND_NICENESS, WorkerPool
 from photoorg.library import Library
-from photoorg.photos import photo_details
 from photoorg.resources_path import resource_path
 from photoorg.search.filters import SearchFilters
 
@@ -343,13 +342,8 @@ class MainWindow(QMainWindow):
 
     def _show_details_for(self, photo_id: int) -> None:
         db, thumbnails = self.library.db, self.library.thumbnails
-
-        def lookup(content_hash: str) -> str | None:
-            path = thumbnails.path_for(content_hash)
-            return str(path) if path.is_file() else None
-
         self.tasks.submit(
-            lambda: photo_details(db, photo_id, lookup), self.details.show_details, key="details"
+            lambda: details_with_preview(db, thumbnails, photo_id), self.details.show_details, key="details"
         )
 
     # -- changes and messages ----------------------------------------------------------------------

@@ -7,6 +7,7 @@ at screen size first and at full resolution when the user zooms past it.
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
@@ -18,6 +19,13 @@ from photoorg.gui.workers import WorkerPool
 from photoorg.scan.imageio import load_upright
 
 CACHE_IMAGES = 5
+
+
+log = logging.getLogger(__name__)
+
+
+def _log_overlay_failure(message: str) -> None:
+    log.warning("viewer overlays: %s", message)
 
 
 def _decode(path: str, min_side: int) -> QImage:
@@ -272,7 +280,10 @@ class Viewer(QWidget):
                 self.canvas.overlays = boxes
                 self.canvas.update()
 
-        self.tasks.submit(collect, done, key="viewer-overlays")
+        # Boxes are extras: a failure is logged, the photo shows without them.
+        self.tasks.submit(
+            collect, done, lambda message: log.warning("overlays: %s", message), key="viewer-overlays"
+        )
 
     def _load(self, row: PhotoRow, side: int, show: bool, keep_view: bool = False) -> None:
         key = (row.path, side)

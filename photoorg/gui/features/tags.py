@@ -9,6 +9,8 @@ through the :class:`~photoorg.gui.extension.AppContext`.
 
 from __future__ import annotations
 
+import logging
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCompleter,
@@ -39,6 +41,8 @@ from photoorg.tags.vocabulary import TagTree, ensure_vocabulary
 from photoorg.tags.zero_shot import ClipTagger
 
 TOP_TAGS_IN_CHIP = 30
+
+log = logging.getLogger(__name__)
 
 
 # -- data for the sidebar (computed off the GUI thread) ------------------------------------------
@@ -328,7 +332,7 @@ class TagsGui:
             lambda: [row["name"] for row in store.tag_counts(db)],
             self._fill_chip,
             key="tag-chip",
-            on_error=lambda _message: None,  # the chip keeps its last names; the grid reports errors
+            on_error=lambda message: log.warning("tag chip: %s", message),  # it keeps its last names
         )
 
     def _fill_chip(self, names: list[str]) -> None:
