@@ -47,3 +47,13 @@ def test_the_import_finder_sees_imports_inside_functions(tmp_path):
     sample = tmp_path / "sample.py"
     sample.write_text("def late():\n    from PySide6.QtCore import Qt\n    import PySide6.QtGui\n")
     assert imported_modules(sample) == {"PySide6.QtCore", "PySide6.QtGui"}
+
+
+def test_capability_guis_see_the_extension_interface_not_the_window():
+    """A capability GUI gets an AppContext; it imports none of the shell's modules."""
+    shell = ("photoorg.gui.main_window", "photoorg.gui.actions", "photoorg.gui.content")
+    shell += ("photoorg.gui.status_bar",)
+    features = list((GUI / "features").rglob("*.py"))
+    assert len(features) >= 5
+    for module in shell:
+        assert modules_importing(module, features) == []

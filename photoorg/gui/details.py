@@ -47,6 +47,17 @@ def details_with_preview(db: Database, thumbnails: ThumbnailCache, photo_id: int
     return details
 
 
+def section_box(title: str) -> tuple[QWidget, QVBoxLayout]:
+    """A titled section of the details panel, for a capability to fill."""
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 8, 0, 0)
+    heading = QLabel(title)
+    heading.setObjectName("SectionTitle")
+    layout.addWidget(heading)
+    return box, layout
+
+
 def human_size(size: int) -> str:
     for unit in ("bytes", "KB", "MB", "GB"):
         if size < 1024 or unit == "GB":

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from photoorg.gui.details import section_box
 from photoorg.gui.extension import AppContext
 from photoorg.gui.search_bar import Chip
 from photoorg.gui.sidebar import Scope, SidebarEntry
@@ -162,12 +163,7 @@ def details_section(details: dict) -> QWidget | None:
     tags = details.get("tags") or []
     if not tags:
         return None
-    box = QWidget()
-    layout = QVBoxLayout(box)
-    layout.setContentsMargins(0, 8, 0, 0)
-    title = QLabel("Tags")
-    title.setObjectName("SectionTitle")
-    layout.addWidget(title)
+    box, layout = section_box("Tags")
     shown = [t for t in tags if t["source"] != "implied"]
     implied = [t["name"] for t in tags if t["source"] == "implied"]
     lines = []

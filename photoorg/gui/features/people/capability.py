@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QCursor
-from PySide6.QtWidgets import QLabel, QMenu, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QMenu, QWidget
 
 from photoorg.faces.people import face_details, list_people, photo_faces, review_counts
+from photoorg.gui.details import section_box
 from photoorg.gui.extension import AppContext
 from photoorg.gui.features.people.actions import PERSON, PeopleActions
 from photoorg.gui.features.people.face_pages import PersonFacesPage, ReviewPage
@@ -93,12 +94,7 @@ class PeopleGui(PeopleActions):
         self.details_faces = (details.get("id"), faces)
         if not faces:
             return None
-        widget = QWidget()
-        layout = QVBoxLayout(widget)
-        layout.setContentsMargins(0, 8, 0, 0)
-        title = QLabel("People")
-        title.setObjectName("SectionTitle")
-        layout.addWidget(title)
+        widget, layout = section_box("People")
         seen: dict[int, str] = {}
         unknown = 0
         for face in faces:
