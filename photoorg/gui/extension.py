@@ -29,6 +29,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
 from photoorg.gui.images import ImageLoader
+from photoorg.gui.search_bar import Chip
 from photoorg.gui.sidebar import Scope, SidebarEntry
 from photoorg.gui.workers import Job
 from photoorg.library import Library
@@ -36,7 +37,6 @@ from photoorg.search.filters import SearchFilters
 
 if TYPE_CHECKING:  # the window imports this module
     from photoorg.gui.main_window import MainWindow
-    from photoorg.gui.search_bar import Chip
 
 #: library -> the section's entries; runs off the GUI thread
 SectionBuilder = Callable[[Library], list[SidebarEntry]]

@@ -58,8 +58,12 @@ class Sidebar(QTreeWidget):
     context_requested = Signal(object, object)  # Scope, global position
 
     #: the library's own sections, with their place; capabilities add theirs with add_section
-    SECTIONS = (("library", "Library", 10), ("folders", "Folders", 20), ("timeline", "Timeline", 30))
-    SECTIONS += (("albums", "Albums", 40),)
+    SECTIONS = (
+        ("library", "Library", 10),
+        ("folders", "Folders", 20),
+        ("timeline", "Timeline", 30),
+        ("albums", "Albums", 40),
+    )
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
