@@ -170,9 +170,6 @@ class AppContext:
             self._window.sidebar.clearSelection()
             self._window.set_scope(scope)
 
-    def is_shown(self, page: QWidget) -> bool:
-        return self._window.pages.currentWidget() is page
-
     # -- what a capability adds -------------------------------------------------------------------
 
     def add_page(self, kinds: str | tuple[str, ...], page: QWidget) -> None:

@@ -43,6 +43,8 @@ class ImageLoader(QObject):
     def __init__(self, threads: int = 2, capacity: int = CAPACITY, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.capacity = capacity
+        # Not niced, unlike indexing: these are the pictures the user is looking
+        # at, and at the indexer's priority they would wait for a whole run.
         self._pool = WorkerPool("photoorg-images", threads, lifo=True, max_queued=MAX_QUEUED, parent=self)
         self._pixmaps: OrderedDict[Key, QPixmap] = OrderedDict()
         self._failed: set[Key] = set()

@@ -145,8 +145,8 @@ class PeopleActions:
         """Pick the person these people are (off-thread list, then a dialog)."""
         db = self.db
 
-        def choose(people) -> None:
-            others = [p for p in people if p.id not in person_ids]
+        def choose(found) -> None:
+            others = [p for p in found if p.id not in person_ids]
             if not others:
                 self.ctx.show_error("There is nobody else to merge with yet.")
                 return
@@ -164,8 +164,8 @@ class PeopleActions:
         """Who is this? Pick a named person or type a new name."""
         db = self.db
 
-        def choose(people) -> None:
-            names = sorted({p.name for p in people if p.name}, key=str.casefold)
+        def choose(found) -> None:
+            names = sorted({p.name for p in found if p.name}, key=str.casefold)
             name, ok = QInputDialog.getItem(
                 self.ctx.dialog_parent(),
                 "Who is this?",
