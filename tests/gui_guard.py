@@ -48,7 +48,9 @@ def no_blocking_work_on_the_gui_thread() -> Iterator[list[str]]:
 
     def record(what: str) -> None:
         if threading.current_thread() is main and _from_gui_code():
-            stack = "".join(traceback.format_stack(limit=14)[:-2])
+            # photoorg's own frames, innermost last: SQLAlchemy's would hide them
+            frames = [f for f in traceback.extract_stack()[:-2] if f.filename.startswith(PACKAGE)]
+            stack = "".join(traceback.format_list(frames))
             violations.append(f"{what} on the GUI thread:\n{stack}")
 
     def on_connect(*_args) -> None:
