@@ -336,3 +336,28 @@ def test_indexing_threads_run_below_the_windows_priority():
     assert seen["index"] == min(19, main + 10)
     assert seen["worker"] == seen["index"]
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == main
+
+
+def test_settings_are_read_and_written_off_the_gui_thread(
+    qtbot, make_window, tiny_model, photo_folder, monkeypatch
+):
+    """The dialog shows the folders (each checked on disk) and stores a change;
+    the make_window guard fails the test if either happens on the GUI thread."""
+    from photoorg.gui.settings_dialog import SettingsDialog
+    from photoorg.library import THREADS_SETTING
+    from photoorg.roots import add_root
+
+    add_root(tiny_model.db, photo_folder)
+    window = make_window(tiny_model)
+    wait_indexed(qtbot, window)
+    shown = []
+
+    def choose(dialog) -> int:
+        shown.append([dialog.roots.item(i).text() for i in range(dialog.roots.count())])
+        dialog.threads.setValue(2)
+        return 1  # OK
+
+    monkeypatch.setattr(SettingsDialog, "exec", choose)
+    window.settings_action.trigger()
+    qtbot.waitUntil(lambda: tiny_model.db.get_setting(THREADS_SETTING) == 2, timeout=10_000)
+    assert shown == [[f"{photo_folder}  (5 photos)"]]
