@@ -10,7 +10,9 @@ from typing import NamedTuple
 
 from sqlalchemy import func, select
 
+from photoorg.scan.metadata import camera_label
 from photoorg.search.filters import SearchFilters, filter_clauses, visible_photos
+from photoorg.status import failure_count
 from photoorg.store.db import Database
 from photoorg.store.schema import Album, AlbumPhoto, Photo, Root
 
@@ -31,6 +33,7 @@ class PhotoRow(NamedTuple):
     height: int | None
     rating: int
     favorite: bool
+    date_source: str | None = None  # "file": no date inside the photo, ``date`` is an estimate
 
     @property
     def name(self) -> str:
@@ -46,6 +49,7 @@ _ROW_COLUMNS = (
     Photo.height,
     Photo.rating,
     Photo.favorite,
+    Photo.date_source,
 )
 
 
@@ -173,8 +177,6 @@ def albums(db: Database) -> list[AlbumInfo]:
 
 def counts(db: Database) -> dict[str, int]:
     """Numbers for the sidebar: all photos, favourites, things needing attention."""
-    from photoorg.status import failure_count
-
     with db.session() as s:
         total = s.scalar(select(func.count()).where(visible_photos())) or 0
         favorites = s.scalar(select(func.count()).where(visible_photos(), Photo.favorite.is_(True))) or 0
@@ -183,8 +185,6 @@ def counts(db: Database) -> dict[str, int]:
 
 def cameras(db: Database) -> list[str]:
     """Camera models present, for the camera filter."""
-    from photoorg.scan.metadata import camera_label
-
     with db.session() as s:
         pairs = s.execute(
             select(Photo.camera_make, Photo.camera_model)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,11 @@ import platformdirs
 
 APP_NAME = "photoorg"
 LIBRARY_ENV = "PHOTOORG_LIBRARY"
+
+# A library holds small copies of private photos and where they are: only its
+# owner may read it, whatever the umask.
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
 
 
 def default_library_dir() -> Path:
@@ -47,3 +53,40 @@ class LibraryPaths:
     @property
     def lock_file(self) -> Path:
         return self.root / "index.lock"
+
+
+def make_private(path: Path, mode: int) -> None:
+    """Take away the permission bits outside ``mode`` (group and others) from a
+    file or folder the user owns. Never raises: a library on a read-only share
+    or owned by someone else is left as it is."""
+    try:
+        info = os.lstat(path)
+        if stat.S_ISLNK(info.st_mode) or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+            return
+        current = stat.S_IMODE(info.st_mode)
+        if current & ~mode:
+            os.chmod(path, current & mode)
+    except OSError:
+        pass
+
+
+def create_private_file(path: Path) -> None:
+    """Create an empty file readable by its owner only, unless it exists."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+    except OSError:
+        pass  # there already, or a read-only library: opening it says what is wrong
+
+
+def make_library_private(paths: LibraryPaths, include_root: bool = True) -> None:
+    """Tighten a library to its owner: the folder and its subfolders 0700, the
+    database and its WAL files 0600. Thumbnails written before this stay as they
+    were, but their 0700 folders keep everyone else out. ``include_root=False``
+    leaves the mode of a folder the user had before it held a library."""
+    folders = (
+        (paths.root, paths.thumbnails, paths.backups) if include_root else (paths.thumbnails, paths.backups)
+    )
+    for folder in folders:
+        make_private(folder, PRIVATE_DIR_MODE)
+    for suffix in ("", "-wal", "-shm"):
+        make_private(paths.database.with_name(paths.database.name + suffix), PRIVATE_FILE_MODE)

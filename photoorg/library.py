@@ -12,26 +12,37 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from photoorg.config import LibraryPaths, default_library_dir
+from photoorg.capabilities import load_capabilities
+from photoorg.config import (
+    PRIVATE_DIR_MODE,
+    LibraryPaths,
+    create_private_file,
+    default_library_dir,
+    make_library_private,
+)
 from photoorg.errors import LibraryError
-from photoorg.ml.registry import ModelChoice
+from photoorg.extensions.after_index import after_index_steps
+from photoorg.extensions.schemas import schemas
+from photoorg.extensions.stages import StageContext, stage_providers
+from photoorg.ml.clip import ClipEncoder, get_encoder
+from photoorg.ml.registry import ModelChoice, register_model_configs
+from photoorg.ml.selection import current_choice
+from photoorg.ml.selection import select_model as apply_model_choice
+from photoorg.pipeline.clip_stage import ClipStage, ensure_model_row
+from photoorg.pipeline.indexer import Indexer, load_stage
 from photoorg.pipeline.stages import ImageStage, StageSpec
+from photoorg.pipeline.thumbnail_stage import ThumbnailStage
 from photoorg.progress import CancelToken
 from photoorg.scan.thumbnails import ThumbnailCache
+from photoorg.search.engine import SearchEngine
 from photoorg.store.db import Database
 
 DEVICE_SETTING = "ml.device"
 THREADS_SETTING = "ml.threads"
 OFFLINE_SETTING = "ml.offline"
-
-
-# Features add stages: each provider gets (library, options, extras) and returns
-# StageSpecs; extras carry progress, cancel and text_tower.
-STAGE_PROVIDERS: list = []
-# Features add steps that run after the image stages of an index run (tagging
-# from stored vectors, grouping, clustering faces): each gets the library and
-# returns a generator function taking a CancelToken and yielding Progress.
-AFTER_INDEX_PROVIDERS: list = []
+# Follow symbolic links that lead outside the library's folders (off: a link to
+# /etc in a photo folder must not put system files in the index).
+FOLLOW_LINKS_SETTING = "scan.follow_external_links"
 
 
 @dataclass
@@ -45,14 +56,19 @@ class Library:
     def __init__(self, root: str | os.PathLike | None = None) -> None:
         folder = Path(root).expanduser() if root is not None else default_library_dir()
         self.paths = LibraryPaths(folder.resolve())
+        # A folder that is (or is becoming) a library is made private; a folder
+        # the user already had for something else keeps its mode.
+        own_folder = not self.paths.root.exists() or self.paths.database.exists()
         try:
-            self.paths.root.mkdir(parents=True, exist_ok=True)
+            self.paths.root.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
         except OSError as exc:
             raise LibraryError(f"Can't create the library folder {self.paths.root}: {exc.strerror}") from exc
-        self.db = Database(self.paths.database, self.paths.backups)
-        from photoorg.features import load_core_features
-
-        load_core_features()
+        # SQLite gives the WAL files the database's own mode: create it private.
+        create_private_file(self.paths.database)
+        # Before the database opens: the capabilities' own tables migrate with it.
+        load_capabilities()
+        self.db = Database(self.paths.database, self.paths.backups, schemas())
+        make_library_private(self.paths, include_root=own_folder)
         self.thumbnails = ThumbnailCache(self.paths.thumbnails)
         self._search = None
         self._configs_registered = False
@@ -85,32 +101,31 @@ class Library:
 
     def _register_configs(self) -> None:
         if not self._configs_registered:
-            from photoorg.ml.registry import register_model_configs
-
             register_model_configs(self.paths.model_configs)
             self._configs_registered = True
 
     def model_choice(self) -> ModelChoice:
-        from photoorg.ml.selection import current_choice
-
         return current_choice(self.db)
 
     def select_model(self, spec: str | None = None, weights: str | None = None) -> ModelChoice:
         """Apply a model choice (or re-check the stored one's weights file)."""
         if spec or weights:
             self._register_configs()
-        from photoorg.ml.selection import select_model
-
-        return select_model(self.db, spec, weights)
+        return apply_model_choice(self.db, spec, weights)
 
     def clip_encoder(
-        self, options: MlOptions | None = None, *, progress=None, cancel=None, text: bool = True
-    ):
+        self,
+        options: MlOptions | None = None,
+        *,
+        progress=None,
+        cancel=None,
+        text: bool = True,
+        image: bool = True,
+    ) -> ClipEncoder:
         """The loaded CLIP encoder of the library's model; raises
         :class:`ModelUnavailableError` with a readable reason when it can't be had.
-        ``text=False`` is enough for indexing and leaves the text tower out."""
-        from photoorg.ml.clip import get_encoder
-
+        ``text=False`` is enough for indexing and leaves the text tower out;
+        ``image=False`` is enough to answer text queries."""
         self._register_configs()
         options = options or self.ml_options()
         return get_encoder(
@@ -121,6 +136,7 @@ class Library:
             progress=progress,
             cancel=cancel,
             text=text,
+            image=image,
         )
 
     # -- indexing ----------------------------------------------------------------------
@@ -130,13 +146,9 @@ class Library:
     ) -> list[StageSpec]:
         """Every image stage of the pipeline, unloaded. A process that will not
         search (the index command) passes ``text_tower=False`` to save memory."""
-        from photoorg.pipeline.thumbnail_stage import ThumbnailStage
-
         thumbnails = ThumbnailStage(self.thumbnails)
 
         def load_clip():
-            from photoorg.pipeline.clip_stage import ClipStage, ensure_model_row
-
             encoder = self.clip_encoder(options, progress=progress, cancel=cancel, text=text_tower)
             with self.db.transaction() as s:
                 model_id = ensure_model_row(s, encoder.choice, encoder.dim)
@@ -146,17 +158,15 @@ class Library:
             StageSpec(thumbnails.name, thumbnails.version, lambda: thumbnails),
             StageSpec("clip", self.select_model().key, load_clip),
         ]
-        extras = {"progress": progress, "cancel": cancel, "text_tower": text_tower}
-        for provider in STAGE_PROVIDERS:
-            specs.extend(provider(self, options or self.ml_options(), extras))
+        context = StageContext(progress=progress, cancel=cancel, text_tower=text_tower)
+        for provider in stage_providers():
+            specs.extend(provider(self, options or self.ml_options(), context))
         return specs
 
     def build_stages(
         self, options: MlOptions | None = None, *, progress=None, cancel=None
     ) -> list[ImageStage]:
         """Every image stage, loaded now: ready, or waiting with the reason."""
-        from photoorg.pipeline.indexer import load_stage
-
         return [load_stage(spec) for spec in self.stage_specs(options, progress=progress, cancel=cancel)]
 
     def indexer(
@@ -166,9 +176,7 @@ class Library:
         token: CancelToken | None = None,
         decode_workers: int | None = None,
         retry_failed: bool = False,
-    ):
-        from photoorg.pipeline.indexer import Indexer
-
+    ) -> Indexer:
         return Indexer(
             self.db,
             stages,
@@ -177,16 +185,23 @@ class Library:
             token=token,
             decode_workers=decode_workers or default_decode_workers(),
             retry_failed=retry_failed,
-            after_stages=[provider(self) for provider in AFTER_INDEX_PROVIDERS],
+            after_stages=[*(provider(self) for provider in after_index_steps()), self._search_index_step],
+            follow_external_links=bool(self.db.get_setting(FOLLOW_LINKS_SETTING, False)),
         )
+
+    def _search_index_step(self, token: CancelToken):
+        """Last after an index run: bring the search's vector snapshot up to
+        date, so the first search of the next process maps it instead of
+        loading every vector (see search/vector_index.py)."""
+        from photoorg.search.vector_index import update_vector_store
+
+        return (yield from update_vector_store(self.db, self.model_choice().key))
 
     # -- search --------------------------------------------------------------------------
 
     @property
-    def search(self):
+    def search(self) -> SearchEngine:
         if self._search is None:
-            from photoorg.search.engine import SearchEngine
-
             self._search = SearchEngine(self.db, self.clip_encoder, self.model_choice)
         return self._search
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from photoorg.errors import PhotoorgError
+from photoorg.errors import AlbumExists, AlbumNotFound, InvalidInput
 from photoorg.roots import PHOTOS_GENERATION
 from photoorg.store.db import Database, bump_generation
 from photoorg.store.schema import Album, AlbumPhoto, Photo
@@ -24,13 +24,13 @@ from photoorg.store.schema import Album, AlbumPhoto, Photo
 def _ids(photo_ids: Iterable[int]) -> list[int]:
     ids = sorted(set(int(i) for i in photo_ids))
     if not ids:
-        raise PhotoorgError("No photos were given.")
+        raise InvalidInput("No photos were given.")
     return ids
 
 
 def set_rating(db: Database, photo_ids: Iterable[int], rating: int) -> None:
     if not 0 <= rating <= 5:
-        raise PhotoorgError("A rating is a number of stars from 0 to 5.")
+        raise InvalidInput("A rating is a number of stars from 0 to 5.")
     with db.transaction() as s:
         s.execute(update(Photo).where(Photo.id.in_(_ids(photo_ids))).values(rating=rating))
         bump_generation(s, PHOTOS_GENERATION)
@@ -58,7 +58,7 @@ def toggle_favorite(db: Database, photo_ids: Iterable[int]) -> bool:
 def _clean_name(name: str) -> str:
     cleaned = " ".join(name.split())
     if not cleaned:
-        raise PhotoorgError("An album needs a name.")
+        raise InvalidInput("An album needs a name.")
     return cleaned
 
 
@@ -71,14 +71,14 @@ def create_album(db: Database, name: str) -> int:
             s.flush()
             return album.id
     except IntegrityError as exc:
-        raise PhotoorgError(f"There is already an album called {name!r}.") from exc
+        raise AlbumExists(f"There is already an album called {name!r}.") from exc
 
 
 def album_id(db: Database, name: str) -> int:
     with db.session() as s:
         found = s.scalar(select(Album.id).where(Album.name == _clean_name(name)))
     if found is None:
-        raise PhotoorgError(f"There is no album called {name!r}.")
+        raise AlbumNotFound(f"There is no album called {name!r}.")
     return found
 
 
@@ -87,9 +87,9 @@ def rename_album(db: Database, album: int, name: str) -> None:
     try:
         with db.transaction() as s:
             if s.execute(update(Album).where(Album.id == album).values(name=name)).rowcount == 0:
-                raise PhotoorgError("That album no longer exists.")
+                raise AlbumNotFound("That album no longer exists.")
     except IntegrityError as exc:
-        raise PhotoorgError(f"There is already an album called {name!r}.") from exc
+        raise AlbumExists(f"There is already an album called {name!r}.") from exc
 
 
 def delete_album(db: Database, album: int) -> None:
@@ -104,7 +104,7 @@ def add_to_album(db: Database, album: int, photo_ids: Iterable[int]) -> int:
     added = 0
     with db.transaction() as s:
         if s.get(Album, album) is None:
-            raise PhotoorgError("That album no longer exists.")
+            raise AlbumNotFound("That album no longer exists.")
         present = set(s.scalars(select(AlbumPhoto.photo_id).where(AlbumPhoto.album_id == album)))
         for photo_id in _ids(photo_ids):
             if photo_id not in present:
@@ -137,6 +137,8 @@ def move_to_trash(db: Database, photo_ids: Iterable[int]) -> TrashResult:
     Callers must have asked the user first. Nothing is deleted permanently: a
     file the trash can't take is left where it is and reported.
     """
+    # lazy: send2trash reads $XDG_DATA_HOME (the trash's place) when imported;
+    # importing it here honours the environment of the moment
     from send2trash import send2trash
 
     ids = _ids(photo_ids)

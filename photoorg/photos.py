@@ -7,17 +7,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from photoorg.errors import NotInLibraryError
+from photoorg.extensions.show_fields import detail_providers
 from photoorg.roots import normalise
 from photoorg.scan.metadata import camera_label
 from photoorg.store.db import Database
 from photoorg.store.schema import Album, AlbumPhoto, Photo, PhotoStage
-
-# Later features (tags, faces) add keys to the details: each provider gets the
-# session and the photo and returns a dict to merge.
-DETAIL_PROVIDERS: list[Callable[[Session, Photo], dict]] = []
 
 
 def find_photo(db: Database, path: str | os.PathLike) -> Photo:
@@ -71,6 +67,8 @@ def photo_details(db: Database, photo_id: int, thumbnail_path: Callable[[str], s
             "modified": datetime.fromtimestamp(photo.mtime_ns / 1e9).isoformat(timespec="seconds"),
             "taken_at": iso_taken_at(photo),
             "date": photo.date.isoformat(),
+            # "exif", "xmp", "iptc", or "file" (no date inside: the file's time, an estimate)
+            "date_source": photo.date_source,
             "camera_make": photo.camera_make,
             "camera_model": photo.camera_model,
             "camera": camera_label(photo.camera_make, photo.camera_model),
@@ -93,6 +91,6 @@ def photo_details(db: Database, photo_id: int, thumbnail_path: Callable[[str], s
             if thumbnail_path and photo.content_hash
             else None,
         }
-        for provider in DETAIL_PROVIDERS:
+        for provider in detail_providers():  # capabilities' fields: tags, faces
             details.update(provider(s, photo))
         return details

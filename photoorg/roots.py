@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select, update
 
-from photoorg.errors import PhotoorgError
+from photoorg.errors import FolderNotFound, InvalidInput, RootNotFound
 from photoorg.store.db import Database, bump_generation
 from photoorg.store.schema import Photo, Root
 
@@ -89,9 +89,9 @@ def add_root(db: Database, path: str | os.PathLike, library_dir: Path | None = N
     """Add a folder; returns the root that covers it and a sentence for the user."""
     folder = normalise(path)
     if not os.path.isdir(folder):
-        raise PhotoorgError(f"{path}: no such folder (or it is not a folder).")
+        raise FolderNotFound(f"{path}: no such folder (or it is not a folder).")
     if library_dir is not None and normalise(library_dir) == folder:
-        raise PhotoorgError(f"{path} is the library folder itself; add the folders that hold your photos.")
+        raise InvalidInput(f"{path} is the library folder itself; add the folders that hold your photos.")
     with db.transaction() as s:
         roots = list(s.scalars(select(Root)))
         for root in roots:
@@ -129,7 +129,7 @@ def remove_root(db: Database, path: str | os.PathLike) -> int:
     with db.transaction() as s:
         root = s.scalar(select(Root).where(Root.path == folder))
         if root is None:
-            raise PhotoorgError(f"{path} is not one of the library's folders.")
+            raise RootNotFound(f"{path} is not one of the library's folders.")
         now = datetime.now()
         result = s.execute(
             update(Photo)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from sqlalchemy import and_, func, select
 
+from photoorg.errors import WeightsNotPublished
+from photoorg.extensions.stage_versions import StageVersion, stage_versions
 from photoorg.library import Library
+from photoorg.ml.weights import find_cached_weights, hf_cache_dir
 from photoorg.roots import list_roots
 from photoorg.store.db import Database
 from photoorg.store.schema import (
@@ -20,30 +24,31 @@ from photoorg.store.schema import (
     ScanError,
 )
 
-# name -> function giving the stage's current version without loading models
-# (None: the stage does not apply to this library now). Features register theirs.
-STAGE_VERSIONS: dict[str, Callable[[Library], str]] = {
+# The core's stages; capabilities register theirs (photoorg.extensions.stage_versions).
+CORE_STAGE_VERSIONS: dict[str, Callable[[Library], str]] = {
     "thumbnail": lambda lib: f"jpeg-{lib.thumbnails.size}",
     "clip": lambda lib: lib.model_choice().key,
 }
+
+
+def all_stage_versions() -> Mapping[str, StageVersion]:
+    """name -> the stage's current version, known without loading models."""
+    return {**CORE_STAGE_VERSIONS, **stage_versions()}
+
 
 FAILED_LIST_LIMIT = 1000
 
 
 def model_status(library: Library) -> dict:
-    from photoorg.ml.weights import find_cached_weights, hf_cache_dir
-
+    # Plain file checks: status imports neither torch nor open_clip (see ml/weights.py).
     choice = library.model_choice()
-    library._register_configs()
     if choice.weights_file:
-        from pathlib import Path
-
         available = Path(choice.weights_file).is_file()
         location = choice.weights_file
     else:
         try:
             cached = find_cached_weights(choice.arch, choice.pretrained)
-        except Exception:
+        except WeightsNotPublished:
             cached = None
         available = cached is not None
         location = str(cached) if cached else None
@@ -62,7 +67,7 @@ def model_status(library: Library) -> dict:
 def stage_counts(library: Library, visible_total: int, waiting: dict[str, str]) -> dict[str, dict]:
     result: dict[str, dict] = {}
     with library.db.session() as s:
-        for name, version_of in STAGE_VERSIONS.items():
+        for name, version_of in all_stage_versions().items():
             version = version_of(library)
             if version is None:
                 continue
@@ -98,6 +103,12 @@ def _failed_photos():
     return Photo.state.in_([PHOTO_FAILED, PHOTO_UNREADABLE]), Photo.missing_since.is_(None)
 
 
+def _identity_notes():
+    # A photo replaced on disk (missing, marks kept) or a file that could have
+    # been one of several photos: readable, but the user should know.
+    return Photo.state == PHOTO_OK, Photo.error.is_not(None)
+
+
 def failures(db: Database, limit: int = FAILED_LIST_LIMIT) -> list[dict]:
     """Everything that needs the user's attention, each with its reason."""
     items: list[dict] = []
@@ -109,6 +120,10 @@ def failures(db: Database, limit: int = FAILED_LIST_LIMIT) -> list[dict]:
             .limit(limit)
         ):
             items.append({"path": path, "reason": error or state, "kind": state})
+        for path, error in s.execute(
+            select(Photo.path, Photo.error).where(*_identity_notes()).order_by(Photo.path).limit(limit)
+        ):
+            items.append({"path": path, "reason": error, "kind": "identity"})
         for path, reason in s.execute(
             select(ScanError.path, ScanError.reason).order_by(ScanError.path).limit(limit)
         ):
@@ -127,6 +142,7 @@ def failures(db: Database, limit: int = FAILED_LIST_LIMIT) -> list[dict]:
 def failure_count(db: Database) -> int:
     with db.session() as s:
         photos = s.scalar(select(func.count()).where(*_failed_photos())) or 0
+        photos += s.scalar(select(func.count()).where(*_identity_notes())) or 0
         folders = s.scalar(select(func.count()).select_from(ScanError)) or 0
         stages = (
             s.scalar(
@@ -153,8 +169,8 @@ def library_status(library: Library) -> dict:
     waiting = {}
     if not model["weights_available"]:
         waiting["clip"] = (
-            f"waiting for the weights of {model['key']}: not in {model['cache_dir']}. Run `photoorg index` "
-            "online to download them, or pass --weights FILE."
+            f"waiting for the weights of {model['key']}: not in {model['cache_dir']}. Run `photoorg models "
+            "get` to download them, or pass --weights FILE."
         )
     return {
         "library": str(library.paths.root),

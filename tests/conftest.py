@@ -24,6 +24,7 @@ def _isolated_environment(tmp_path, monkeypatch):
     # A test that forgets --library must not touch the real user library.
     monkeypatch.setenv("PHOTOORG_LIBRARY", str(tmp_path / "default-library"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("PHOTOORG_CACHE_DIR", str(tmp_path / "user-cache"))
     yield
 
 
@@ -117,6 +118,7 @@ def make_window(qtbot, tmp_path, monkeypatch):
 
     from photoorg.gui.app import create_app
     from photoorg.gui.main_window import MainWindow
+    from tests.gui_guard import no_blocking_work_on_the_gui_thread
 
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))  # the trash lives here
     create_app()
@@ -130,6 +132,10 @@ def make_window(qtbot, tmp_path, monkeypatch):
         windows.append(window)
         return window
 
-    yield make
-    for window in windows:
-        window.close()
+    # The GUI thread never waits on the database or the disk: every window
+    # this fixture opens is watched from its construction to its close.
+    with no_blocking_work_on_the_gui_thread() as violations:
+        yield make
+        for window in windows:
+            window.close()
+    assert not violations, "\n\n".join(violations[:3])

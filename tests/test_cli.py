@@ -74,8 +74,7 @@ def test_search_uses_the_remembered_model_and_ranks_by_cosine(capsys, indexed, l
         with torch.no_grad():
             text = torch.nn.functional.normalize(model.encode_text(tokens), dim=-1)[0].numpy()
         index = library.search.vector_index()
-        index.refresh()
-        expected = sorted(((float(v @ text), i) for i, v in zip(index._ids, index._matrix)), reverse=True)[:3]
+        expected = sorted(((float(v @ text), i) for i, v in zip(*index.vectors())), reverse=True)[:3]
     assert [round(s, 4) for s, _ in expected] == pytest.approx(scores, abs=3e-3)
 
 

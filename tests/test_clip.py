@@ -112,7 +112,9 @@ def test_offline_and_not_cached_is_explained_without_network():
     with pytest.raises(ModelUnavailableError) as info:
         resolve_weights(ModelChoice("ViT-B-32", "laion2b_s34b_b79k"), allow_download=False)
     message = str(info.value)
-    assert "ViT-B-32:laion2b_s34b_b79k" in message and "--weights" in message and "cache" in message
+    # One line with a way to act; where it looked is on the error (and in `photoorg status`).
+    assert "ViT-B-32:laion2b_s34b_b79k" in message and "--weights" in message and "models get" in message
+    assert "\n" not in message and info.value.cache_dir and info.value.reason
 
 
 def test_model_spec_parsing():

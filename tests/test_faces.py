@@ -14,7 +14,7 @@ pytest.importorskip("dlib")
 pytest.importorskip("skimage")
 
 from photoorg.faces.config import DETECT_SIDE_SETTING, MIN_FACE_SETTING, face_settings
-from photoorg.faces.feature import clustering_step
+from photoorg.faces.hooks import clustering_step
 from photoorg.pipeline.indexer import Indexer
 from photoorg.roots import add_root
 from photoorg.store.schema import STAGE_DONE, Face, FaceRejection, Person, Photo, PhotoStage

@@ -52,7 +52,7 @@ def test_first_run_shows_welcome_then_indexes_a_folder(qtbot, make_window, tiny_
     assert summary.indexed == 5
     wait_grid(qtbot, window, lambda n: n == 5)
     assert window.pages.currentWidget() is window.grid_page
-    qtbot.waitUntil(lambda: window.count_label.text() == "5 photos", timeout=10_000)
+    qtbot.waitUntil(lambda: window.status.count_label.text() == "5 photos", timeout=10_000)
     # The timeline and folders in the sidebar are filled.
     texts = [window.sidebar.topLevelItem(i).text(0) for i in range(window.sidebar.topLevelItemCount())]
     assert "FOLDERS" in texts and "TIMELINE" in texts
@@ -92,7 +92,7 @@ def test_search_select_rate_favourite_album_and_viewer(
     window.grid.selectAll()
     assert len(window.grid.selected_ids()) == 5
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Holidays", True))
-    window.create_album(window.grid.selected_ids())
+    window.actions_.create_album(window.grid.selected_ids())
     qtbot.waitUntil(lambda: _album_size(library, "Holidays") == 5, timeout=10_000)
 
     # Open the viewer with Enter, go to the next photo, come back with Esc.
@@ -156,7 +156,7 @@ def test_without_a_model_search_explains_and_browsing_works(qtbot, make_window, 
 
     qtbot.waitUntil(lambda: any(d.isVisible() for d in window.findChildren(ModelDialog)), timeout=10_000)
     dialog = next(d for d in window.findChildren(ModelDialog) if d.isVisible())
-    text = " ".join(label.text() for label in dialog.findChildren(type(window.count_label)))
+    text = " ".join(label.text() for label in dialog.findChildren(type(window.status.count_label)))
     assert "ViT-B-32" in text and "MB" in text and "huggingface.co" in text
     dialog.download_button.click()  # offline here: it must say so, quickly, and stay open
     qtbot.waitUntil(lambda: "HF_HUB_OFFLINE" in dialog.status.text(), timeout=10_000)
@@ -188,8 +188,7 @@ def test_state_is_remembered(qtbot, make_window, tiny_model, photo_folder, tmp_p
 
 
 def test_shortcuts_dialog_lists_the_keys(qtbot, make_window, library, monkeypatch):
-    from photoorg.gui.dialogs import ShortcutsDialog
-    from photoorg.gui.main_window import SHORTCUTS
+    from photoorg.gui.dialogs import SHORTCUTS, ShortcutsDialog
 
     shown = []
     monkeypatch.setattr(ShortcutsDialog, "exec", lambda self: shown.append(self.findChild(object)) or 0)
@@ -316,7 +315,7 @@ def test_indexing_threads_run_below_the_windows_priority():
     (decoders, the model's threads) inherit it; the GUI thread keeps its own."""
     import threading
 
-    from photoorg.gui.indexing import yield_cpu_to_the_window
+    from photoorg.gui.workers import yield_cpu_to_the_window
 
     seen = {}
 
@@ -337,3 +336,28 @@ def test_indexing_threads_run_below_the_windows_priority():
     assert seen["index"] == min(19, main + 10)
     assert seen["worker"] == seen["index"]
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == main
+
+
+def test_settings_are_read_and_written_off_the_gui_thread(
+    qtbot, make_window, tiny_model, photo_folder, monkeypatch
+):
+    """The dialog shows the folders (each checked on disk) and stores a change;
+    the make_window guard fails the test if either happens on the GUI thread."""
+    from photoorg.gui.settings_dialog import SettingsDialog
+    from photoorg.library import THREADS_SETTING
+    from photoorg.roots import add_root
+
+    add_root(tiny_model.db, photo_folder)
+    window = make_window(tiny_model)
+    wait_indexed(qtbot, window)
+    shown = []
+
+    def choose(dialog) -> int:
+        shown.append([dialog.roots.item(i).text() for i in range(dialog.roots.count())])
+        dialog.threads.setValue(2)
+        return 1  # OK
+
+    monkeypatch.setattr(SettingsDialog, "exec", choose)
+    window.settings_action.trigger()
+    qtbot.waitUntil(lambda: tiny_model.db.get_setting(THREADS_SETTING) == 2, timeout=10_000)
+    assert shown == [[f"{photo_folder}  (5 photos)"]]

@@ -46,6 +46,13 @@ def sidebar_texts(window) -> list[str]:
     return texts
 
 
+def people_gui(window):
+    """The installed People capability (found the way the window lists it)."""
+    from photoorg.gui.features.people import PeopleGui
+
+    return next(c for c in window.capabilities if isinstance(c, PeopleGui))
+
+
 def person_named(library, name):
     with library.db.session() as s:
         return s.scalar(select(Person).where(Person.name == name))
@@ -57,7 +64,7 @@ def test_people_view_name_inline_and_see_their_photos(qtbot, indexed, library):
     assert "PEOPLE" in sidebar_texts(window)
 
     # The People view: one card, for the astronaut, with her face cut from the photo.
-    controller = window.people_controller
+    controller = people_gui(window)
     controller.open_people()
     page = controller.people_page
     assert window.pages.currentWidget() is page
@@ -186,7 +193,7 @@ def test_review_screen_accepts_suggestions_and_names_unknown_faces(qtbot, indexe
 
     cluster_faces(library.db)  # as after an index run
 
-    controller = window.people_controller
+    controller = people_gui(window)
     controller.open_review()
     page = controller.review_page
     assert window.pages.currentWidget() is page

@@ -303,8 +303,8 @@ def test_events_by_time_gaps_and_gps(library, tmp_path):
         make_photo(folder / f"p{i}.jpg", pattern=i, taken=when, gps=gps)
     make_photo(folder / "lonely.jpg", pattern=20, taken=start + timedelta(days=30))
     run_index(library, folder)
-    list(refresh_groups(library, force=True))
-    events = [g for g in list_groups(library) if g["kind"] == "event"]
+    list(refresh_groups(library.db, force=True))
+    events = [g for g in list_groups(library.db) if g["kind"] == "event"]
     assert sorted(e["count"] for e in events) == [3, 3, 4]
     titles = {e["count"]: e["title"] for e in events if e["start"].startswith("2019-07-14")}
     assert "Arezzo" in titles[4] and "Rome" in titles[3]

@@ -74,7 +74,7 @@ def test_events_section_lists_the_trip(qtbot, tagged):
 
 def test_tag_editor_adds_and_removes_from_the_keyboard(qtbot, tagged, monkeypatch):
     window, ids = tagged
-    from photoorg.tags import gui as tags_gui
+    from photoorg.gui.features import tags as tags_gui
 
     def drive(editor):
         editor.field.setText("Cabin weekend")
@@ -107,7 +107,7 @@ def test_tag_editor_adds_and_removes_from_the_keyboard(qtbot, tagged, monkeypatc
     qtbot.waitUntil(
         lambda: (
             "cabin weekend"
-            in " ".join(w.text() for w in window.details.findChildren(type(window.count_label)))
+            in " ".join(w.text() for w in window.details.findChildren(type(window.status.count_label)))
         ),
         timeout=10_000,
     )

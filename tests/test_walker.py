@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from photoorg.scan.walker import FileEntry, WalkProblem, walk
 from tests.helpers import make_photo
 
@@ -76,3 +78,75 @@ def test_non_utf8_names_are_walked(tmp_path):
 def test_missing_root_is_a_problem_not_an_exception(tmp_path):
     (problem,) = list(walk(str(tmp_path / "nope")))
     assert isinstance(problem, WalkProblem)
+
+
+# -- scope: links that leave the library, and files that are not files ------------------
+
+
+def _walk(root, **kwargs):
+    return list(walk(str(root), **kwargs))
+
+
+def test_links_outside_the_roots_are_reported_not_followed(tmp_path):
+    root, outside = tmp_path / "root", tmp_path / "elsewhere"
+    make_photo(root / "mine.jpg")
+    make_photo(outside / "secret.jpg")
+    os.symlink(outside, root / "linked-folder")
+    os.symlink(outside / "secret.jpg", root / "linked.jpg")
+    os.symlink("/etc", root / "etc")
+
+    entries = _walk(root)
+    files = sorted(os.path.relpath(e.path, root) for e in entries if isinstance(e, FileEntry))
+    assert files == ["mine.jpg"]
+    reasons = {os.path.basename(p.path): p.reason for p in entries if isinstance(p, WalkProblem)}
+    assert set(reasons) == {"linked-folder", "linked.jpg", "etc"}
+    assert all("outside the library's folders: not followed" in r for r in reasons.values())
+
+    followed = _walk(root, follow_external_links=True)
+    assert {os.path.basename(e.path) for e in followed if isinstance(e, FileEntry)} == {
+        "mine.jpg",
+        "secret.jpg",
+        "linked.jpg",
+    }
+
+
+def test_links_into_another_root_of_the_library_are_followed(tmp_path):
+    root, other = tmp_path / "root", tmp_path / "other-root"
+    make_photo(other / "shared.jpg")
+    root.mkdir()
+    os.symlink(other, root / "to-other")
+    entries = _walk(root, allowed=[str(root), str(other)])
+    assert [os.path.basename(e.path) for e in entries if isinstance(e, FileEntry)] == ["shared.jpg"]
+    assert not [e for e in entries if isinstance(e, WalkProblem)]
+
+
+def test_fifos_devices_and_sockets_are_skipped_with_a_reason(tmp_path):
+    import socket
+
+    make_photo(tmp_path / "real.jpg")
+    os.mkfifo(tmp_path / "pipe.jpg")  # opening this would block the scan
+    server = socket.socket(socket.AF_UNIX)
+    try:
+        server.bind(str(tmp_path / "socket.jpg"))
+        os.symlink("/dev/zero", tmp_path / "zero.jpg")
+        entries = _walk(tmp_path, follow_external_links=True)
+    finally:
+        server.close()
+    assert [os.path.basename(e.path) for e in entries if isinstance(e, FileEntry)] == ["real.jpg"]
+    reasons = {os.path.basename(p.path): p.reason for p in entries if isinstance(p, WalkProblem)}
+    assert "FIFO" in reasons["pipe.jpg"] and "skipped" in reasons["pipe.jpg"]
+    assert "socket" in reasons["socket.jpg"]
+    assert "character device" in reasons["zero.jpg"]
+    # Without the setting, the link to /dev/zero is not even followed.
+    reasons = {os.path.basename(p.path): p.reason for p in _walk(tmp_path) if isinstance(p, WalkProblem)}
+    assert "outside the library's folders" in reasons["zero.jpg"]
+
+
+def test_reading_a_fifo_or_device_fails_at_once(tmp_path):
+    from photoorg.scan.files import NotRegularFileError, read_regular_file
+
+    os.mkfifo(tmp_path / "pipe.jpg")
+    with pytest.raises(NotRegularFileError, match="FIFO"):
+        read_regular_file(str(tmp_path / "pipe.jpg"))  # would block forever with open()
+    with pytest.raises(NotRegularFileError, match="character device"):
+        read_regular_file("/dev/zero")

@@ -7,12 +7,18 @@ import json
 import os
 import sys
 
+from photoorg.cli.options import limit_type, min_score_type, threads_type, workers_type
 from photoorg.cli.progress import ProgressPrinter, format_duration
-from photoorg.errors import NotInLibraryError, PhotoorgError
+from photoorg.errors import ModelUnavailableError, NotInLibraryError, PhotoorgError, UsageError
 from photoorg.library import Library
+from photoorg.ml.registry import CURATED_MODELS
+from photoorg.photos import find_photo, photo_details
 from photoorg.progress import CancelToken, Progress
+from photoorg.roots import add_root, list_roots, remove_root
+from photoorg.scan.imageio import ImageReadError, load_upright
 from photoorg.search.filters import SearchFilters
-from photoorg.search.query import parse_date
+from photoorg.search.query import parse_date, parse_query
+from photoorg.status import library_status
 
 
 def open_library(args) -> Library:
@@ -42,7 +48,7 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         "--weights", metavar="FILE", help="a local open_clip checkpoint for the model's architecture"
     )
     group.add_argument("--device", help="auto (default), cpu, cuda or mps")
-    group.add_argument("--threads", type=int, metavar="N", help="inference threads on the CPU")
+    group.add_argument("--threads", type=threads_type, metavar="N", help="inference threads on the CPU")
     group.add_argument(
         "--offline",
         action="store_true",
@@ -57,8 +63,10 @@ def add_filter_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--after", metavar="DATE", help="taken on or after YYYY[-MM[-DD]]")
     group.add_argument("--before", metavar="DATE", help="taken on or before YYYY[-MM[-DD]]")
     group.add_argument("--camera", help="camera make or model contains this text")
-    group.add_argument("--limit", type=int, default=20, help="how many results (default 20)")
-    group.add_argument("--min-score", type=float, help="drop results below this cosine similarity")
+    group.add_argument("--limit", type=limit_type, default=20, help="how many results (default 20)")
+    group.add_argument(
+        "--min-score", type=min_score_type, help="drop results below this cosine similarity (-1 to 1)"
+    )
 
 
 def filters_from(args) -> SearchFilters:
@@ -94,8 +102,6 @@ def _download_printer(printer: ProgressPrinter):
 def cmd_index(args) -> int:
     printer = ProgressPrinter()
     with open_library(args) as library:
-        from photoorg.roots import add_root, list_roots
-
         root_ids = None
         if args.paths:
             root_ids = []
@@ -105,10 +111,10 @@ def cmd_index(args) -> int:
                 root_ids.append(root.id)
         elif not list_roots(library.db):
             raise PhotoorgError("The library has no folders yet. Add one: photoorg index ~/Pictures")
-        before = library.model_choice().key
+        before = library.model_choice()
         choice = library.select_model(args.model, args.weights)
-        if choice.key != before and (args.model or args.weights):
-            say(f"Model is now {choice.label}; photos will be analysed again with it.")
+        if choice.key != before.key:
+            announce_model(library, choice)
         token = CancelToken()
         stages = library.stage_specs(
             ml_options(library, args), progress=_download_printer(printer), cancel=token, text_tower=False
@@ -133,12 +139,34 @@ def cmd_index(args) -> int:
                 continue
             printer(event)
         printer.close()
+        _periodic_backup(library)
         summary = indexer.summary
         if args.json:
             emit_json(summary.as_dict())
         else:
             _print_summary(summary)
         return 130 if interrupted else 0
+
+
+def announce_model(library: Library, choice) -> None:
+    """Say what a model change costs: nothing when its vectors are all there
+    (a file with the same content, or a switch back to an earlier model)."""
+    from photoorg.ml.selection import photos_to_analyse
+
+    pending = photos_to_analyse(library.db, choice)
+    again = f"; {pending:,} photo(s) will be analysed with it" if pending else ""
+    say(f"Model is now {choice.label}{again}.")
+
+
+def _periodic_backup(library: Library) -> None:
+    """A copy of the database at most once a day, at the end of an index run
+    (see store/backup.py); a failure to make one never fails the run."""
+    from photoorg.store.backup import periodic_backup
+
+    try:
+        periodic_backup(library.paths.database, library.paths.backups)
+    except Exception as exc:  # a damaged database or a full disk: doctor and the next run tell
+        say(f"warning: no backup of the library was made ({exc}).")
 
 
 def _print_summary(summary) -> None:
@@ -173,11 +201,25 @@ def _print_hits(args, hits, notice: str = "") -> None:
         print(f"{score}  {hit.path}")
 
 
+def text_search_engine(library: Library):
+    """A search engine whose model has only its text tower: a query needs no
+    more, and loading the image tower would cost time and memory. It never
+    downloads weights: a search must answer now (`photoorg models get` does)."""
+    from photoorg.search.engine import SearchEngine
+
+    def encoder():
+        return library.clip_encoder(library.ml_options(offline=True), image=False)
+
+    return SearchEngine(library.db, encoder, library.model_choice)
+
+
 def cmd_search(args) -> int:
+    text = " ".join(args.query)
+    parse_query(text)  # a bad filter is a usage error before any work
     with open_library(args) as library:
         apply_model_args(library, args)
-        results = library.search.search(
-            " ".join(args.query),
+        results = text_search_engine(library).search(
+            text,
             filters_from(args),
             limit=args.limit,
             min_score=args.min_score,
@@ -188,8 +230,6 @@ def cmd_search(args) -> int:
 
 
 def cmd_similar(args) -> int:
-    from photoorg.photos import find_photo
-
     with open_library(args) as library:
         apply_model_args(library, args)
         engine = library.search
@@ -201,13 +241,15 @@ def cmd_similar(args) -> int:
         except NotInLibraryError:
             if not os.path.isfile(args.path):
                 raise
+            engine.vector_index()  # nothing to compare with: say so before loading a model
             # An image from outside the library: embed it on the fly.
-            import torch
+            import torch  # lazy: torch takes seconds to import; only this branch of `similar` needs it
 
-            from photoorg.scan.imageio import load_upright
-
-            encoder = library.clip_encoder()
-            image = load_upright(args.path, encoder.image_size)
+            encoder = library.clip_encoder(library.ml_options(offline=True), text=False)
+            try:
+                image = load_upright(args.path, encoder.image_size)
+            except (ImageReadError, OSError) as exc:
+                raise PhotoorgError(f"{args.path} is not in the library and can't be read: {exc}") from None
             vector = encoder.encode_images(torch.stack([encoder.preprocess(image)]))[0]
             hits = engine.similar(
                 image_vector=vector, filters=filters_from(args), limit=args.limit, min_score=args.min_score
@@ -220,8 +262,6 @@ def cmd_similar(args) -> int:
 
 
 def cmd_show(args) -> int:
-    from photoorg.photos import find_photo, photo_details
-
     with open_library(args) as library:
         photo = find_photo(library.db, args.path)
         details = photo_details(library.db, photo.id, _thumbnail_lookup(library))
@@ -275,8 +315,6 @@ def _print_details(details: dict) -> None:
 
 
 def cmd_status(args) -> int:
-    from photoorg.status import library_status
-
     with open_library(args) as library:
         status = library_status(library)
         if args.json:
@@ -309,9 +347,17 @@ def cmd_status(args) -> int:
 
 
 def cmd_roots(args) -> int:
-    from photoorg.roots import add_root, list_roots, remove_root
-
     with open_library(args) as library:
+        if args.external_links:
+            from photoorg.library import FOLLOW_LINKS_SETTING
+
+            follow = args.external_links == "follow"
+            library.db.set_setting(FOLLOW_LINKS_SETTING, follow)
+            say(
+                "Symbolic links that lead outside these folders will be followed from the next scan."
+                if follow
+                else "Symbolic links that lead outside these folders will be skipped (and listed)."
+            )
         if args.action == "add":
             for path in args.paths:
                 _, message = add_root(library.db, path, library.paths.root)
@@ -338,8 +384,10 @@ def cmd_roots(args) -> int:
 
 
 def cmd_models(args) -> int:
-    from photoorg.ml.registry import CURATED_MODELS
-
+    if args.action == "get":
+        return _models_get(args)
+    if args.model or args.weights:
+        raise UsageError("--model and --weights go with `photoorg models get`.")
     with open_library(args) as library:
         current = library.model_choice()
         rows = [
@@ -361,11 +409,49 @@ def cmd_models(args) -> int:
             mark = "*" if row["current"] else " "
             print(f" {mark} {row['model']:<36} {row['download_mb']:>5} MB  {row['summary']}")
         print("Any open_clip model works: --model ARCH:PRETRAINED (see open_clip.list_pretrained()).")
+        print("Get the weights of the model in use: photoorg models get [--model SPEC | --weights FILE]")
+        return 0
+
+
+def _models_get(args) -> int:
+    """Make the library's model usable: download its weights (with progress),
+    or check and adopt a local file."""
+    from photoorg.ml.clip import resolve_weights
+    from photoorg.ml.weights import forget_failed_downloads
+
+    with open_library(args) as library:
+        before = library.model_choice()
+        choice = library.select_model(args.model, args.weights)
+        if choice.key != before.key:
+            announce_model(library, choice)
+        forget_failed_downloads()  # the user asked for this attempt
+        printer = ProgressPrinter()
+        token = CancelToken()
+        try:
+            path = resolve_weights(
+                choice,
+                allow_download=not library.ml_options().offline,
+                progress=_download_printer(printer),
+                cancel=token,
+            )
+        except ModelUnavailableError as exc:
+            printer.close()
+            reason = f" ({exc.reason})" if exc.reason else ""
+            raise PhotoorgError(
+                f"Could not get the weights of {choice.label}{reason}. Connect to the internet and run "
+                "`photoorg models get` again, or pass a file you have: photoorg models get --weights FILE."
+            ) from None
+        printer.close()
+        if args.json:
+            emit_json({"model": choice.key, "weights": str(path)})
+        else:
+            say(f"{choice.label} is ready: {path}")
         return 0
 
 
 def launch_gui(args, parser: argparse.ArgumentParser | None = None) -> int:
     try:
+        # lazy: PySide6 is slow to import and may be missing where the CLI runs headless
         from photoorg.gui.app import run_app
     except ImportError as exc:
         if parser is not None:
@@ -392,7 +478,9 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("paths", nargs="*", metavar="FOLDER", help="folders to add; none: rescan all")
     add_model_options(p)
-    p.add_argument("--workers", type=int, metavar="N", help="decoding threads (default: half the cores)")
+    p.add_argument(
+        "--workers", type=workers_type, metavar="N", help="decoding threads (default: half the cores)"
+    )
     p.add_argument("--retry-failed", action="store_true", help="try files that failed before again")
     p.set_defaults(handler=cmd_index)
 
@@ -419,9 +507,24 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     p = subparsers.add_parser("roots", parents=[common], help="list, add or remove library folders")
     p.add_argument("action", nargs="?", choices=["list", "add", "remove"], default="list")
     p.add_argument("paths", nargs="*", metavar="FOLDER")
+    p.add_argument(
+        "--external-links",
+        choices=["skip", "follow"],
+        help="symbolic links that lead outside the library's folders: skip them (default) or follow them",
+    )
     p.set_defaults(handler=cmd_roots)
 
-    p = subparsers.add_parser("models", parents=[common], help="the CLIP models on offer")
+    p = subparsers.add_parser(
+        "models",
+        parents=[common],
+        help="the CLIP models on offer; `models get` downloads the one in use",
+        description="models [list] | get [--model ARCH[:PRETRAINED]] [--weights FILE].  `get` downloads "
+        "the model's weights into the Hugging Face cache with progress, or checks a local open_clip "
+        "checkpoint (loading it and trying it on a probe) before the library adopts it.",
+    )
+    p.add_argument("action", nargs="?", choices=["list", "get"], default="list")
+    p.add_argument("--model", metavar="ARCH[:PRETRAINED]", help="with get: choose this model first")
+    p.add_argument("--weights", metavar="FILE", help="with get: use this local checkpoint")
     p.set_defaults(handler=cmd_models)
 
     p = subparsers.add_parser("gui", parents=[common], help="open the desktop app")

@@ -7,7 +7,7 @@ import sys
 
 from photoorg import browse, organize
 from photoorg.cli.commands_core import emit_json, open_library, say
-from photoorg.errors import PhotoorgError
+from photoorg.errors import PhotoorgError, UsageError
 from photoorg.photos import find_photo
 
 
@@ -61,7 +61,7 @@ def cmd_albums(args) -> int:
 
 def _need(args, count: int, exact: bool = True) -> None:
     if len(args.names) < count or (exact and len(args.names) != count):
-        raise PhotoorgError(f"`albums {args.action}` needs {count} argument(s); see photoorg albums --help.")
+        raise UsageError(f"`albums {args.action}` needs {count} argument(s); see photoorg albums --help.")
 
 
 def cmd_trash(args) -> int:

@@ -22,8 +22,32 @@ from __future__ import annotations
 
 import argparse
 
+import filelock
+
 from photoorg.cli.commands_core import emit_json, open_library, say
+from photoorg.cli.options import float_range, int_range, limit_type, positive_id_type
 from photoorg.errors import PhotoorgError
+from photoorg.faces.cluster import cluster_faces
+from photoorg.faces.config import face_settings, update_face_settings
+from photoorg.faces.people import (
+    NameTakenError,
+    assign_faces,
+    get_person,
+    hide_person,
+    ignore_faces,
+    list_people,
+    merge_people,
+    name_person,
+    new_person,
+    person_faces,
+    reject_suggestion,
+    remove_faces,
+    resolve_person_id,
+    review_counts,
+    set_cover,
+    suggestions,
+    unknown_faces,
+)
 
 
 def _json(args) -> bool:
@@ -43,8 +67,6 @@ def _print_people(people) -> None:
 
 
 def cmd_list(args) -> int:
-    from photoorg.faces.people import list_people, review_counts
-
     with open_library(args) as library:
         people = list_people(library.db, include_hidden=args.all, with_photos=not args.no_photos)
         if _json(args):
@@ -58,8 +80,6 @@ def cmd_list(args) -> int:
 
 
 def cmd_show(args) -> int:
-    from photoorg.faces.people import get_person, person_faces
-
     with open_library(args) as library:
         person = get_person(library.db, args.person, with_photos=True)
         faces = person_faces(library.db, person.id)
@@ -75,14 +95,6 @@ def cmd_show(args) -> int:
 
 
 def cmd_name(args) -> int:
-    from photoorg.faces.people import (
-        NameTakenError,
-        get_person,
-        merge_people,
-        name_person,
-        resolve_person_id,
-    )
-
     name = " ".join(args.name).strip()
     with open_library(args) as library:
         try:
@@ -104,8 +116,6 @@ def cmd_name(args) -> int:
 
 
 def cmd_merge(args) -> int:
-    from photoorg.faces.people import get_person, merge_people
-
     with open_library(args) as library:
         person = merge_people(library.db, args.person, args.others)
         say(f"Merged into {person.label} (id {person.id}): {person.face_count} faces.")
@@ -115,8 +125,6 @@ def cmd_merge(args) -> int:
 
 
 def cmd_hide(args) -> int:
-    from photoorg.faces.people import hide_person
-
     with open_library(args) as library:
         for ref in args.people:
             hide_person(library.db, ref, args.action == "hide")
@@ -128,8 +136,6 @@ def cmd_hide(args) -> int:
 
 
 def cmd_unknown(args) -> int:
-    from photoorg.faces.people import unknown_faces
-
     with open_library(args) as library:
         faces = unknown_faces(library.db, limit=args.limit)
         if _json(args):
@@ -144,9 +150,6 @@ def cmd_unknown(args) -> int:
 
 
 def cmd_suggestions(args) -> int:
-    from photoorg.faces.config import face_settings
-    from photoorg.faces.people import resolve_person_id, suggestions
-
     with open_library(args) as library:
         person_id = resolve_person_id(library.db, args.person) if args.person else None
         found = suggestions(
@@ -174,8 +177,6 @@ def cmd_suggestions(args) -> int:
 
 
 def cmd_assign(args) -> int:
-    from photoorg.faces.people import assign_faces, get_person
-
     with open_library(args) as library:
         count = assign_faces(library.db, args.faces, args.person)
         person = get_person(library.db, args.person, with_photos=True)
@@ -186,8 +187,6 @@ def cmd_assign(args) -> int:
 
 
 def cmd_new(args) -> int:
-    from photoorg.faces.people import get_person, new_person
-
     with open_library(args) as library:
         person_id = new_person(library.db, args.faces, " ".join(args.name or []) or None)
         person = get_person(library.db, person_id, with_photos=True)
@@ -198,8 +197,6 @@ def cmd_new(args) -> int:
 
 
 def cmd_reject(args) -> int:
-    from photoorg.faces.people import reject_suggestion, remove_faces
-
     with open_library(args) as library:
         if args.from_person:
             for face in args.faces:
@@ -211,8 +208,6 @@ def cmd_reject(args) -> int:
 
 
 def cmd_ignore(args) -> int:
-    from photoorg.faces.people import ignore_faces
-
     with open_library(args) as library:
         count = ignore_faces(library.db, args.faces)
         say(f"Ignoring {count} face(s): they won't be suggested or grouped.")
@@ -220,8 +215,6 @@ def cmd_ignore(args) -> int:
 
 
 def cmd_cover(args) -> int:
-    from photoorg.faces.people import set_cover
-
     with open_library(args) as library:
         set_cover(library.db, args.person, args.face)
         say("Cover face set.")
@@ -229,11 +222,6 @@ def cmd_cover(args) -> int:
 
 
 def cmd_cluster(args) -> int:
-    import filelock
-
-    from photoorg.faces.cluster import cluster_faces
-    from photoorg.faces.config import face_settings
-
     with open_library(args) as library:
         lock = filelock.FileLock(str(library.paths.lock_file), timeout=0)
         try:
@@ -258,8 +246,6 @@ def cmd_cluster(args) -> int:
 
 
 def cmd_config(args) -> int:
-    from photoorg.faces.config import face_settings, update_face_settings
-
     with open_library(args) as library:
         before = face_settings(library.db)
         after = update_face_settings(
@@ -296,15 +282,12 @@ def cmd_config(args) -> int:
 
 
 def _face_ids(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("faces", nargs="+", type=int, metavar="FACE", help="face ids (see `people show`)")
+    parser.add_argument(
+        "faces", nargs="+", type=positive_id_type, metavar="FACE", help="face ids (see `people show`)"
+    )
 
 
 def register(subparsers, common: argparse.ArgumentParser) -> None:
-    # Options given after the action must not be reset by the action's defaults.
-    quiet = argparse.ArgumentParser(add_help=False)
-    quiet.add_argument("--library", metavar="DIR", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    quiet.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON on stdout")
-
     people = subparsers.add_parser(
         "people",
         parents=[common],
@@ -318,7 +301,8 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     actions = people.add_subparsers(dest="action", metavar="ACTION")
 
     def action(name: str, handler, help_text: str) -> argparse.ArgumentParser:
-        parser = actions.add_parser(name, parents=[quiet], help=help_text, description=help_text)
+        # `common` suppresses its defaults, so options given before the action survive it.
+        parser = actions.add_parser(name, parents=[common], help=help_text, description=help_text)
         parser.set_defaults(handler=handler, action=name)
         return parser
 
@@ -345,13 +329,13 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
         p.add_argument("people", nargs="+", metavar="PERSON")
 
     p = action("unknown", cmd_unknown, "faces no person was found for, best first")
-    p.add_argument("--limit", type=int, default=200)
+    p.add_argument("--limit", type=limit_type, default=200, help="how many (default 200)")
 
     p = action(
         "suggestions", cmd_suggestions, '"Is this Alice?": unknown faces that look like a named person'
     )
     p.add_argument("person", nargs="?", metavar="PERSON")
-    p.add_argument("--limit", type=int, default=200)
+    p.add_argument("--limit", type=limit_type, default=200, help="how many (default 200)")
 
     p = action("assign", cmd_assign, "these faces are this person (move them, or accept a suggestion)")
     p.add_argument("person", metavar="PERSON")
@@ -374,7 +358,7 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
 
     p = action("cover", cmd_cover, "the face shown for a person")
     p.add_argument("person", metavar="PERSON")
-    p.add_argument("face", type=int, metavar="FACE")
+    p.add_argument("face", type=positive_id_type, metavar="FACE")
 
     action("cluster", cmd_cluster, "place faces found since the last index run now")
 
@@ -383,7 +367,17 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
         "--detector", choices=["hog", "cnn"], help="hog (default, fast) or cnn (slower, finds more)"
     )
     p.add_argument(
-        "--detect-size", type=int, metavar="PX", help="short side the detector looks at (default 1000)"
+        "--detect-size",
+        type=int_range(200, 4000),
+        metavar="PX",
+        help="short side the detector looks at, 200-4000 (default 1000)",
     )
-    p.add_argument("--min-face", type=int, metavar="PX", help="skip faces narrower than this (default 40)")
-    p.add_argument("--threshold", type=float, metavar="D", help="distance that makes the same person (0.5)")
+    p.add_argument(
+        "--min-face", type=int_range(8, 2000), metavar="PX", help="skip faces narrower than this (default 40)"
+    )
+    p.add_argument(
+        "--threshold",
+        type=float_range(0.2, 0.9),
+        metavar="D",
+        help="distance that makes the same person, 0.2-0.9 (default 0.5)",
+    )

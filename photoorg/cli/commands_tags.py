@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 
 from photoorg.cli.commands_core import emit_json, open_library, say
-from photoorg.errors import PhotoorgError
+from photoorg.cli.options import float_range
+from photoorg.errors import PhotoorgError, UsageError
 from photoorg.photos import find_photo
+from photoorg.tags import store
+from photoorg.tags.grouping import GRANULARITY_SETTING, list_groups, refresh_groups
+from photoorg.tags.vocabulary import ensure_vocabulary
 
 
 def cmd_tags(args) -> int:
-    from photoorg.tags import store
-    from photoorg.tags.vocabulary import ensure_vocabulary
-
     with open_library(args) as library:
         db = library.db
         ensure_vocabulary(db)
@@ -54,7 +55,7 @@ def cmd_tags(args) -> int:
 
 
 def _retag(library) -> None:
-    from photoorg.tags.zero_shot import ClipTagger
+    from photoorg.tags.zero_shot import ClipTagger  # lazy: imports scipy; `tags` lists must not pay it
 
     done = 0
     for event in ClipTagger(library).run(everything=True):
@@ -66,21 +67,19 @@ def _retag(library) -> None:
 
 def _need(values: list[str], count: int, usage: str) -> None:
     if len(values) < count:
-        raise PhotoorgError(f"usage: photoorg {usage}")
+        raise UsageError(f"usage: photoorg {usage}")
 
 
 def cmd_groups(args) -> int:
-    from photoorg.tags.grouping import GRANULARITY_SETTING, list_groups, refresh_groups
-
     with open_library(args) as library:
         if args.granularity is not None:
             if not 0 <= args.granularity <= 1:
                 raise PhotoorgError("--granularity is between 0 (coarse) and 1 (fine).")
             library.db.set_setting(GRANULARITY_SETTING, args.granularity)
         if args.granularity is not None or args.refresh:
-            for _ in refresh_groups(library, force=True):
+            for _ in refresh_groups(library.db, force=True):
                 pass
-        groups = list_groups(library)
+        groups = list_groups(library.db)
         events = [g for g in groups if g["kind"] == "event"]
         visual = [g for g in groups if g["kind"] == "visual"]
         if args.json:
@@ -116,6 +115,8 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=cmd_tags)
 
     p = subparsers.add_parser("groups", parents=[common], help="events and visual groups, with their photos")
-    p.add_argument("--granularity", type=float, help="visual groups: 0 coarse .. 1 fine (remembered)")
+    p.add_argument(
+        "--granularity", type=float_range(0.0, 1.0), help="visual groups: 0 coarse .. 1 fine (remembered)"
+    )
     p.add_argument("--refresh", action="store_true", help="recompute now")
     p.set_defaults(handler=cmd_groups)

@@ -8,53 +8,44 @@ exit 2; an interrupted run exits 130 after saving what it finished.
 from __future__ import annotations
 
 import argparse
-import errno
 import logging
 import sqlite3
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 
 from photoorg import __version__
-from photoorg.cli import commands_core, commands_organize
-from photoorg.errors import PhotoorgError
+from photoorg.capabilities import load_capabilities
+from photoorg.cli import commands_core, commands_doctor, commands_organize
+from photoorg.cli.options import add_global_options, global_options_parser
+from photoorg.doctor import explain_failure
+from photoorg.errors import PhotoorgError, UsageError
+from photoorg.extensions.cli_commands import cli_command_groups
+from photoorg.memory import tune_allocator
 
-# Each module adds its subcommands; later features append theirs.
-COMMAND_MODULES = [commands_core, commands_organize]
-
-
-def _optional_modules() -> list:
-    modules = []
-    for name in ("photoorg.cli.commands_tags", "photoorg.cli.commands_people"):
-        try:
-            modules.append(__import__(name, fromlist=["register"]))
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-    return modules
+# The core's subcommands; capabilities add theirs (photoorg.extensions.cli_commands).
+COMMAND_MODULES = [commands_core, commands_organize, commands_doctor]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--library",
-        metavar="DIR",
-        help="the library folder (index database and thumbnails); default: $PHOTOORG_LIBRARY "
-        "or your user data folder",
-    )
-    common.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
     parser = argparse.ArgumentParser(
         prog="photoorg",
         description="A private photo organizer: index folders, then search them by description, "
         "by likeness, by date, camera, tags and people. Run with no command to open the app.",
-        parents=[common],
+        epilog="--library, --json and --verbose go before or after the command.",
     )
+    add_global_options(parser, top=True)
     parser.add_argument("--version", action="version", version=f"photoorg {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    # Subparsers get the same options with suppressed defaults (see options.py).
+    common = global_options_parser()
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in COMMAND_MODULES + _optional_modules():
+    for module in COMMAND_MODULES:
         module.register(subparsers, common)
+    load_capabilities()
+    for add_commands in cli_command_groups().values():
+        add_commands(subparsers, common)
     return parser
 
 
@@ -65,16 +56,14 @@ def _configure_output() -> None:
             stream.reconfigure(errors="backslashreplace")
 
 
-def _disk_full(exc: BaseException) -> bool:
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
-        return True
-    text = str(getattr(exc, "orig", exc)).lower()
-    return "database or disk is full" in text
+def _library_root(args) -> Path:
+    from photoorg.config import default_library_dir
+
+    chosen = getattr(args, "library", None)
+    return Path(chosen).expanduser().resolve() if chosen else default_library_dir()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from photoorg.memory import tune_allocator
-
     tune_allocator()
     _configure_output()
     parser = build_parser()
@@ -96,14 +85,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except PhotoorgError as exc:
         print(f"photoorg: {exc}", file=sys.stderr)
-        return 1
-    except (OSError, OperationalError, sqlite3.OperationalError) as exc:
-        if _disk_full(exc):
-            print(
-                "photoorg: the disk holding the library is full. Free some space and run the command "
-                "again; everything finished so far is saved.",
-                file=sys.stderr,
-            )
+        return 2 if isinstance(exc, UsageError) else 1
+    except (OSError, SQLAlchemyError, sqlite3.Error) as exc:
+        # A damaged, read-only or full library: one message each, never a traceback.
+        explained = explain_failure(exc, _library_root(args))
+        if explained is not None:
+            print(f"photoorg: {explained}", file=sys.stderr)
             return 1
         if isinstance(exc, OSError):
             name = f" {exc.filename}" if getattr(exc, "filename", None) else ""

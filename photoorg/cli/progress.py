@@ -12,31 +12,10 @@ import sys
 import time
 from typing import TextIO
 
+from photoorg.display import STAGE_LABELS, format_duration, format_rate, stage_label
 from photoorg.progress import Progress
 
-STAGE_LABELS = {
-    "scan": "Scanning",
-    "index": "Indexing",
-    "download": "Downloading",
-    "load": "Loading",
-    "tags-clip": "Tagging",
-    "groups": "Grouping",
-}
-
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "--:--"
-    seconds = round(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
-
-
-def format_rate(rate: float | None, unit: str = "/s") -> str:
-    if rate is None:
-        return "    -"
-    return f"{rate:5.1f}{unit}" if rate < 100 else f"{rate:5.0f}{unit}"
+__all__ = ["STAGE_LABELS", "ProgressPrinter", "format_duration", "format_rate"]
 
 
 class ProgressPrinter:
@@ -71,7 +50,7 @@ class ProgressPrinter:
             self._print_line(line)
 
     def render(self, event: Progress) -> str:
-        label = STAGE_LABELS.get(event.stage, event.stage.capitalize())
+        label = stage_label(event.stage)
         if event.total:
             fraction = event.fraction or 0.0
             bar_width = 28

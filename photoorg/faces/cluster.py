@@ -14,8 +14,10 @@ people they know stay as they are.
    more faces with at least one new face becomes a new, unnamed person.
 3. Everything else stays unknown ("auto", no person) for the review screen.
 
-Writes happen in one transaction at the end and touch only faces still in the
-state they were read in, so a user's change made meanwhile always wins.
+Writes happen at the end, in batches of their own transactions (a kill loses
+at most one batch; the faces not yet written stay pending), and touch only
+faces still in the state they were read in, so a user's change made meanwhile
+always wins.
 """
 
 from __future__ import annotations
@@ -35,11 +37,14 @@ from photoorg.faces.config import (
     MIN_PERSON_FACES,
     NEAREST_K,
 )
+from photoorg.faces.models import import_dlib
 from photoorg.progress import CancelToken, Progress
 from photoorg.store.db import Database, bump_generation
 from photoorg.store.schema import ASSIGNED_AUTO, Face, FaceRejection, Person
 
 BLOCK = 512
+WRITE_BATCH = 500  # faces per committed transaction
+GROUP_BATCH = 50  # new people per committed transaction
 CANDIDATES = 32
 NEIGHBOURS = 24
 
@@ -55,6 +60,21 @@ class ClusterSummary:
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
+
+    def stage_counts(self) -> dict[str, dict[str, int]]:
+        """The run as ``index --json`` reports stages (faces looked at)."""
+        if not self.pending:
+            return {}
+        return {
+            "faces-cluster": {
+                # Cancelled: only what was written counts; the rest is still pending.
+                "done": self.joined + self.new_people_faces if self.cancelled else self.pending,
+                "failed": 0,
+                "joined": self.joined,
+                "new_people": self.new_people,
+                "unknown": self.unknown,
+            }
+        }
 
 
 def pairwise_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -227,58 +247,97 @@ def run_clustering(
                 joins[face_id] = person
 
     # 3. Write, touching only faces still as they were read.
-    now = datetime.now()
-    pending_ids = [f.id for f in pending]
     quality = {f.id: f.quality for f in pending}
     quality.update({f.id: f.quality for f in unknown})
-    with db.transaction() as s:
-        live = set(s.scalars(select(Person.id)))
-        for face_id, person in joins.items():
-            if person not in live:
-                continue
-            result = s.execute(
-                update(Face)
-                .where(Face.id == face_id, Face.assigned_by.is_(None), Face.person_id.is_(None))
-                .values(person_id=person, assigned_by=ASSIGNED_AUTO)
-            )
-            summary.joined += result.rowcount
-        for members in groups:
-            person = Person(name=None, hidden=False, created_at=now, updated_at=now)
-            s.add(person)
-            s.flush()
-            placed = s.execute(
-                update(Face)
-                .where(
-                    Face.id.in_(members),
-                    Face.person_id.is_(None),
-                    or_(Face.assigned_by.is_(None), Face.assigned_by == ASSIGNED_AUTO),
-                )
-                .values(person_id=person.id, assigned_by=ASSIGNED_AUTO)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if placed < MIN_PERSON_FACES:
-                s.execute(
-                    update(Face)
-                    .where(Face.person_id == person.id)
-                    .values(person_id=None)
-                    .execution_options(synchronize_session=False)
-                )
-                s.delete(person)
-                continue
-            person.cover_face_id = max(members, key=lambda f: quality.get(f, 0.0))
-            summary.new_people += 1
-            summary.new_people_faces += placed
-        for start in range(0, len(pending_ids), 500):
-            s.execute(
-                update(Face)
-                .where(Face.id.in_(pending_ids[start : start + 500]), Face.assigned_by.is_(None))
-                .values(assigned_by=ASSIGNED_AUTO)
-                .execution_options(synchronize_session=False)
-            )
-        bump_generation(s, FACES_GENERATION)
+    yield from _write(db, summary, joins, groups, [f.id for f in pending], quality, token)
+    if summary.cancelled:
+        return summary
     summary.unknown = max(0, summary.pending - summary.joined - summary.new_people_faces)
     yield Progress("people", total, total, message=_describe(summary))
     return summary
+
+
+def _write(db, summary, joins, groups, pending_ids, quality, token) -> Iterator[Progress]:
+    """Commit the decisions in batches, each its own transaction: a kill keeps
+    the batches done, and the faces of the rest stay pending for the next run
+    (which places them again, now beside the people already written)."""
+    join_items = list(joins.items())
+    total = len(join_items) + len(groups) + len(pending_ids)
+    done = 0
+    message = "Saving people"
+    for start in range(0, len(join_items), WRITE_BATCH):
+        if _stopped(token):
+            summary.cancelled = True
+            return
+        with db.transaction() as s:
+            live = set(s.scalars(select(Person.id)))
+            for face_id, person in join_items[start : start + WRITE_BATCH]:
+                if person not in live:
+                    continue
+                result = s.execute(
+                    update(Face)
+                    .where(Face.id == face_id, Face.assigned_by.is_(None), Face.person_id.is_(None))
+                    .values(person_id=person, assigned_by=ASSIGNED_AUTO)
+                )
+                summary.joined += result.rowcount
+            bump_generation(s, FACES_GENERATION)
+        done += len(join_items[start : start + WRITE_BATCH])
+        yield Progress("people", done, total, message=message)
+    now = datetime.now()
+    for start in range(0, len(groups), GROUP_BATCH):
+        if _stopped(token):
+            summary.cancelled = True
+            return
+        with db.transaction() as s:
+            for members in groups[start : start + GROUP_BATCH]:
+                _write_new_person(s, members, quality, now, summary)
+            bump_generation(s, FACES_GENERATION)
+        done += len(groups[start : start + GROUP_BATCH])
+        yield Progress("people", done, total, message=message)
+    # Last, what is left of the pending faces becomes "looked at": only now,
+    # so a run killed earlier places them again.
+    for start in range(0, len(pending_ids), WRITE_BATCH):
+        if _stopped(token):
+            summary.cancelled = True
+            return
+        with db.transaction() as s:
+            s.execute(
+                update(Face)
+                .where(Face.id.in_(pending_ids[start : start + WRITE_BATCH]), Face.assigned_by.is_(None))
+                .values(assigned_by=ASSIGNED_AUTO)
+                .execution_options(synchronize_session=False)
+            )
+            bump_generation(s, FACES_GENERATION)
+        done += len(pending_ids[start : start + WRITE_BATCH])
+        yield Progress("people", done, total, message=message)
+
+
+def _write_new_person(s, members: list[int], quality: dict[int, float], now, summary) -> None:
+    person = Person(name=None, hidden=False, created_at=now, updated_at=now)
+    s.add(person)
+    s.flush()
+    placed = s.execute(
+        update(Face)
+        .where(
+            Face.id.in_(members),
+            Face.person_id.is_(None),
+            or_(Face.assigned_by.is_(None), Face.assigned_by == ASSIGNED_AUTO),
+        )
+        .values(person_id=person.id, assigned_by=ASSIGNED_AUTO)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if placed < MIN_PERSON_FACES:
+        s.execute(
+            update(Face)
+            .where(Face.person_id == person.id)
+            .values(person_id=None)
+            .execution_options(synchronize_session=False)
+        )
+        s.delete(person)
+        return
+    person.cover_face_id = max(members, key=lambda f: quality.get(f, 0.0))
+    summary.new_people += 1
+    summary.new_people_faces += placed
 
 
 def _match(faces, vectors, index, threshold, rejections, photo_people, joins, ambiguous) -> None:
@@ -306,8 +365,6 @@ def _match(faces, vectors, index, threshold, rejections, photo_people, joins, am
 def _new_groups(left, unknown, threshold: float, token) -> Iterator[Progress]:
     """Groups of face ids that make new people (generator; returns the list,
     or None when cancelled)."""
-    from photoorg.faces.models import import_dlib
-
     nodes = list(left) + [f for f in unknown]
     vectors = np.stack([np.asarray(f.descriptor, dtype=np.float32) for f in nodes])
     photos = np.array([f.photo_id for f in nodes], dtype=np.int64)

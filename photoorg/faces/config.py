@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from photoorg.errors import PhotoorgError
+
 DETECTOR_SETTING = "faces.detector"
 DETECT_SIDE_SETTING = "faces.detect_side"
 MIN_FACE_SETTING = "faces.min_face"
@@ -101,8 +103,6 @@ def update_face_settings(
     threshold: float | None = None,
 ) -> FaceSettings:
     """Store new settings (None leaves one as it is); checks them first."""
-    from photoorg.errors import PhotoorgError
-
     if detector is not None and detector not in DETECTORS:
         raise PhotoorgError(f"Unknown face detector {detector!r}: use one of {', '.join(DETECTORS)}.")
     if detect_side is not None and not 200 <= detect_side <= 4000:

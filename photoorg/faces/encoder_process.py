@@ -55,7 +55,7 @@ def _write(stream, value) -> None:
 
 def serve() -> None:
     """The child's loop: a model path, then lists of chips in, descriptors out."""
-    import dlib
+    import dlib  # lazy: dlib loads its native library; only the faces stage needs it
 
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing else may write on the channel

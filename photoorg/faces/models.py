@@ -75,7 +75,7 @@ def model_file(name: str) -> Path:
 
 def import_dlib():
     try:
-        import dlib
+        import dlib  # lazy: dlib loads its native library; only the faces stage needs it
     except ImportError as exc:
         raise ModelUnavailableError(
             f"Face recognition is waiting for dlib, which can't be loaded ({exc}). {_INSTALL_HINT}",

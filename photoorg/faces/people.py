@@ -17,7 +17,7 @@ import numpy as np
 from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from photoorg.errors import AmbiguousName, FaceNotFound, PersonNotFound, PhotoorgError
+from photoorg.errors import AmbiguousName, FaceNotFound, InvalidInput, PersonNotFound, PhotoorgError
 from photoorg.faces.cluster import PersonIndex, pairwise_distances, remove_empty_people
 from photoorg.faces.config import DEFAULT_THRESHOLD, FACES_GENERATION, SUGGEST_MARGIN
 from photoorg.search.filters import visible_photos
@@ -298,8 +298,16 @@ def person_faces(db: Database, person_id: int, limit: int | None = None) -> list
 
 
 def photo_faces(session: Session, photo_id: int) -> list[FaceInfo]:
+    """The faces of a photo, left to right, inside a session the caller holds
+    (``photoorg show`` reads them in the details' own session)."""
     rows = session.execute(_face_query().where(Face.photo_id == photo_id).order_by(Face.x, Face.id))
     return [_face_info(row) for row in rows]
+
+
+def faces_in_photo(db: Database, photo_id: int) -> list[FaceInfo]:
+    """The faces of a photo, left to right (the viewer's boxes, the people menu)."""
+    with db.session() as s:
+        return photo_faces(s, photo_id)
 
 
 def face_info(db: Database, face_id: int) -> FaceInfo:
@@ -452,7 +460,7 @@ def _check_name(s: Session, name: str | None, person_id: int | None) -> str | No
     if name is None:
         return None
     if len(name) > 200:
-        raise PhotoorgError("That name is too long (200 characters at most).")
+        raise InvalidInput("That name is too long (200 characters at most).")
     wanted = name.casefold()
     for other in s.scalars(select(Person).where(Person.name.is_not(None))):
         if other.id != person_id and other.name.casefold() == wanted:
@@ -501,7 +509,7 @@ def set_cover(db: Database, person_id, face_id: int) -> None:
         person = _person(s, person_id)
         (face,) = _faces(s, [face_id])
         if face.person_id != person.id:
-            raise PhotoorgError("That face is not one of this person's faces.")
+            raise InvalidInput("That face is not one of this person's faces.")
         person.cover_face_id = face.id
         bump_generation(s, FACES_GENERATION)
 
@@ -514,7 +522,7 @@ def merge_people(db: Database, target_id, source_ids: Sequence) -> PersonInfo:
         sources = [_person(s, ref) for ref in source_ids]
         sources = [p for p in dict.fromkeys(sources) if p.id != target.id]
         if not sources:
-            raise PhotoorgError("Name at least one other person to merge into this one.")
+            raise InvalidInput("Name at least one other person to merge into this one.")
         source_ids_ = [p.id for p in sources]
         if target.name is None:
             target.name = next((p.name for p in sources if p.name), None)
@@ -584,7 +592,7 @@ def new_person(db: Database, face_ids: Iterable[int], name: str | None = None) -
     with db.transaction() as s:
         faces = _faces(s, face_ids)
         if not faces:
-            raise PhotoorgError("Pick at least one face for the new person.")
+            raise InvalidInput("Pick at least one face for the new person.")
         now = datetime.now()
         person = Person(name=_check_name(s, name, None), hidden=False, created_at=now, updated_at=now)
         s.add(person)

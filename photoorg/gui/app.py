@@ -15,6 +15,10 @@ from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox, QStyleFactory
 
 from photoorg.errors import PhotoorgError
+from photoorg.gui.main_window import MainWindow
+from photoorg.gui.theme import stylesheet
+from photoorg.library import Library
+from photoorg.memory import freeze_long_lived, tune_allocator
 
 
 def dark_palette() -> QPalette:
@@ -42,8 +46,6 @@ def dark_palette() -> QPalette:
 
 def apply_look(app: QApplication) -> None:
     """Fusion with the system's light or dark scheme (native look on macOS)."""
-    from photoorg.gui.theme import stylesheet
-
     if sys.platform != "darwin":
         app.setStyle(QStyleFactory.create("Fusion"))
         if QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark:
@@ -82,9 +84,6 @@ def create_app(argv: list[str] | None = None) -> QApplication:
 
 def run_app(library_dir: str | None = None) -> int:
     app = create_app()
-    from photoorg.gui.main_window import MainWindow
-    from photoorg.library import Library
-
     try:
         library = Library(library_dir)
     except PhotoorgError as exc:
@@ -92,8 +91,6 @@ def run_app(library_dir: str | None = None) -> int:
         return 1
     window = MainWindow(library)
     window.show()
-    from photoorg.memory import freeze_long_lived
-
     freeze_long_lived("startup")  # Qt's, SQLAlchemy's and the window's objects live until exit
     try:
         return app.exec()
@@ -102,8 +99,6 @@ def run_app(library_dir: str | None = None) -> int:
 
 
 def main() -> int:
-    from photoorg.memory import tune_allocator
-
     tune_allocator()
     library = None
     args = sys.argv[1:]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
@@ -18,6 +18,44 @@ from PySide6.QtWidgets import (
 )
 
 from photoorg.gui.theme import icon
+from photoorg.photos import photo_details
+from photoorg.scan.thumbnails import ThumbnailCache
+from photoorg.store.db import Database
+
+PREVIEW_SIDE = 220
+
+
+def details_with_preview(db: Database, thumbnails: ThumbnailCache, photo_id: int) -> dict:
+    """The photo's details with its preview decoded (worker thread): the panel
+    only turns the image into a pixmap."""
+
+    def lookup(content_hash: str) -> str | None:
+        path = thumbnails.path_for(content_hash)
+        return str(path) if path.is_file() else None
+
+    details = photo_details(db, photo_id, lookup)
+    thumb = details.get("thumbnail")
+    image = QImage(thumb) if thumb else QImage()
+    if not image.isNull():
+        image = image.scaled(
+            PREVIEW_SIDE,
+            PREVIEW_SIDE,
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+    details["preview"] = image
+    return details
+
+
+def section_box(title: str) -> tuple[QWidget, QVBoxLayout]:
+    """A titled section of the details panel, for a capability to fill."""
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 8, 0, 0)
+    heading = QLabel(title)
+    heading.setObjectName("SectionTitle")
+    layout.addWidget(heading)
+    return box, layout
 
 
 def human_size(size: int) -> str:
@@ -127,14 +165,9 @@ class DetailsPanel(QScrollArea):
             return
         self.stars.setVisible(True)
         self.favorite.setVisible(True)
-        thumb = details.get("thumbnail")
-        pixmap = QPixmap(thumb) if thumb else QPixmap()
-        if not pixmap.isNull():
-            self.preview.setPixmap(
-                pixmap.scaled(
-                    220, 220, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
-                )
-            )
+        preview = details.get("preview")
+        if preview is not None and not preview.isNull():
+            self.preview.setPixmap(QPixmap.fromImage(preview))
         else:
             self.preview.clear()
         self.title.setText(_breakable(details["filename"]))

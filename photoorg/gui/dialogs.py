@@ -1,8 +1,9 @@
-"""Small windows: keyboard shortcuts, and the list of files that need attention."""
+"""Small windows and pages: keyboard shortcuts, the welcome page, and the list of
+files that need attention."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -15,6 +16,32 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from photoorg.gui.theme import icon
+
+#: the window's own keys; capabilities add theirs (AppContext.add_shortcut)
+SHORTCUTS = [
+    ("Ctrl+F", "Search"),
+    ("Enter / double-click", "Open the photo"),
+    ("Esc", "Back to the grid; clear the search"),
+    ("Arrow keys", "Move in the grid; previous / next in the viewer"),
+    ("Shift+click, Ctrl+click, drag", "Select several photos"),
+    ("Ctrl+A", "Select all"),
+    ("0 – 5", "Rate the selected photos"),
+    ("F", "Favourite / unfavourite"),
+    ("Ctrl+D", "Add to an album"),
+    ("Ctrl+Shift+F", "Find similar photos"),
+    ("Ctrl+C", "Copy the file path"),
+    ("Del", "Move to the system trash (asks first)"),
+    ("Ctrl++ / Ctrl+- / Ctrl+wheel", "Bigger / smaller thumbnails"),
+    ("Ctrl+0 / Ctrl+1", "Viewer: fit / 100%"),
+    ("Wheel, pinch, drag", "Viewer: zoom and pan"),
+    ("F11", "Full screen"),
+    ("Ctrl+O", "Add a folder"),
+    ("F5", "Rescan the folders"),
+    ("Ctrl+,", "Settings"),
+    ("F1", "This list"),
+]
 
 
 class ShortcutsDialog(QDialog):
@@ -87,3 +114,29 @@ class AttentionPage(QWidget):
         )
         self.table.setVisible(bool(items))
         self.table.resizeRowsToContents()
+
+
+class WelcomePage(QWidget):
+    add_folder = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        title = QLabel("Welcome to photoorg")
+        title.setObjectName("Heading")
+        text = QLabel(
+            "Add the folders that hold your photos. photoorg reads them where they are, never moves or "
+            "uploads them, and builds a private index on this computer: a timeline, albums, search by "
+            "description, tags and people.\n\nIndexing runs in the background; you can browse right away."
+        )
+        text.setWordWrap(True)
+        text.setMaximumWidth(520)
+        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        button = QPushButton(icon("folder-plus", "white"), "  Add folder…")
+        button.setObjectName("Primary")
+        button.clicked.connect(self.add_folder)
+        layout = QVBoxLayout(self)
+        layout.addStretch(2)
+        for widget in (title, text, button):
+            layout.addWidget(widget, 0, Qt.AlignmentFlag.AlignHCenter)
+            layout.addSpacing(12)
+        layout.addStretch(3)

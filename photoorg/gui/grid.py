@@ -23,8 +23,8 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen, QWheelEvent
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from photoorg.browse import PhotoRow
+from photoorg.gui.images import Thumbnails
 from photoorg.gui.theme import ACCENT, icon
-from photoorg.gui.thumbnail_loader import ThumbnailLoader
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -154,7 +154,7 @@ def _runs(positions: list[int]) -> list[tuple[int, int]]:
 class PhotoDelegate(QStyledItemDelegate):
     """Paints a thumbnail centred in its cell, with the favourite heart and stars."""
 
-    def __init__(self, loader: ThumbnailLoader, view: PhotoGridView) -> None:
+    def __init__(self, loader: Thumbnails, view: PhotoGridView) -> None:
         super().__init__(view)
         self.loader = loader
         self.view = view
@@ -185,7 +185,7 @@ class PhotoDelegate(QStyledItemDelegate):
             painter.setBrush(placeholder)
             frame = rect.adjusted(6, 6, -6, -6)
             painter.drawRoundedRect(frame, 6, 6)
-            if self.loader.failed(row.content_hash):
+            if self.loader.failed(row.content_hash, size):
                 icon("alert-triangle").paint(
                     painter,
                     frame.adjusted(
@@ -227,7 +227,7 @@ class PhotoGridView(QListView):
     cell_size_changed = Signal(int)
     activated_photo = Signal(int)  # photo id: double-click or Enter
 
-    def __init__(self, loader: ThumbnailLoader, parent=None) -> None:
+    def __init__(self, loader: Thumbnails, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("Grid")
         self.cell_size = DEFAULT_CELL
@@ -251,7 +251,7 @@ class PhotoGridView(QListView):
         self.delegate = PhotoDelegate(loader, self)
         self.setItemDelegate(self.delegate)
         self.loader = loader
-        loader.thumbnails_ready.connect(self._thumbnails_ready)
+        loader.ready.connect(self._thumbnails_ready)
         self.doubleClicked.connect(self._activate)
 
     def set_cell_size(self, size: int) -> None:
@@ -296,7 +296,7 @@ class PhotoGridView(QListView):
         if photo_id is not None:
             self.activated_photo.emit(photo_id)
 
-    def _thumbnails_ready(self, hashes: list[str]) -> None:
+    def _thumbnails_ready(self, keys: list) -> None:
         self.viewport().update()
 
     def selected_ids(self) -> list[int]:

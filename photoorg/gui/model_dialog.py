@@ -3,9 +3,9 @@ progress and cancel, or use a local weights file."""
 
 from __future__ import annotations
 
-import threading
+from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -17,40 +17,58 @@ from PySide6.QtWidgets import (
 )
 
 from photoorg.errors import Cancelled, PhotoorgError
-from photoorg.gui.tasks import user_message
+from photoorg.gui.workers import BACKGROUND_NICENESS, Job, WorkerPool, report
 from photoorg.library import Library
-from photoorg.ml.registry import CURATED_MODELS
+from photoorg.ml.registry import CURATED_MODELS, ModelChoice
+from photoorg.ml.weights import download_weights, hf_cache_dir, weights_source
 from photoorg.progress import CancelToken
 
 
-class _DownloadBridge(QObject):
-    progress = Signal(object, object)  # bytes done, bytes total (ints can exceed 32 bits)
-    done = Signal(str)
-    failed = Signal(str)
+@dataclass(frozen=True)
+class ModelFacts:
+    """What the dialog says about the model, read off the GUI thread."""
+
+    choice: ModelChoice
+    size: str
+    source: str
+    cache_dir: str
+
+
+def model_facts(library: Library) -> ModelFacts:
+    """Reads the library's settings (worker thread)."""
+    choice = library.model_choice()
+    known = next(
+        (m for m in CURATED_MODELS if m.arch == choice.arch and m.pretrained == choice.pretrained), None
+    )
+    size = f"about {known.download_mb} MB" if known else "size unknown"
+    return ModelFacts(choice, size, _source(choice), str(hf_cache_dir()))
+
+
+def _source(choice: ModelChoice) -> str:
+    if choice.weights_file or not choice.pretrained:
+        return "a local file"
+    try:
+        return weights_source(choice.arch, choice.pretrained).url
+    except PhotoorgError:
+        return "the open_clip project"
 
 
 class ModelDialog(QDialog):
     """Shown when search by meaning has no model; ``accepted`` means the model
     is now available (downloaded, or a file chosen)."""
 
-    def __init__(self, library: Library, parent=None, reason: str = "") -> None:
+    def __init__(self, library: Library, facts: ModelFacts, parent=None, reason: str = "") -> None:
         super().__init__(parent)
         self.library = library
+        self.choice = facts.choice
         self.setWindowTitle("Search by meaning needs its model")
         self.setMinimumWidth(520)
-        choice = library.model_choice()
-        known = next(
-            (m for m in CURATED_MODELS if m.arch == choice.arch and m.pretrained == choice.pretrained), None
-        )
-        size = f"about {known.download_mb} MB" if known else "size unknown"
-        source = self._source(choice)
-        from photoorg.ml.weights import hf_cache_dir
-
+        source = facts.source
         text = QLabel(
             f"<p>photoorg finds photos by what is in them with the CLIP model "
-            f"<b>{choice.label}</b>. Its weights are not on this computer yet.</p>"
-            f"<p>Download: {size}, once, from <a href='{source}'>{source}</a>, into "
-            f"<code>{hf_cache_dir()}</code>. Your photos never leave this computer: only the model "
+            f"<b>{facts.choice.label}</b>. Its weights are not on this computer yet.</p>"
+            f"<p>Download: {facts.size}, once, from <a href='{source}'>{source}</a>, into "
+            f"<code>{facts.cache_dir}</code>. Your photos never leave this computer: only the model "
             "comes in.</p>"
             "<p>Or use a weights file you already have (an open_clip checkpoint for this model).</p>"
             "<p>Browsing, the timeline, albums, the viewer and EXIF details work without it.</p>"
@@ -84,59 +102,43 @@ class ModelDialog(QDialog):
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addLayout(buttons)
-        self._token: CancelToken | None = None
-        self._thread: threading.Thread | None = None
-        self._bridge = _DownloadBridge()
-        self._bridge.progress.connect(self._on_progress)
-        self._bridge.done.connect(self._on_done)
-        self._bridge.failed.connect(self._on_failed)
+        self._pool: WorkerPool | None = None  # started with the first download or file
+        self._job: Job | None = None
 
-    @staticmethod
-    def _source(choice) -> str:
-        if choice.weights_file or not choice.pretrained:
-            return "a local file"
-        try:
-            from photoorg.ml.weights import weights_source
-
-            return weights_source(choice.arch, choice.pretrained).url
-        except PhotoorgError:
-            return "the open_clip project"
+    def _submit(self, fn, **options) -> None:
+        if self._pool is None:
+            # Loading a weights file builds the model: heavy, so niced like indexing.
+            self._pool = WorkerPool("photoorg-model", 1, niceness=BACKGROUND_NICENESS, parent=self)
+        self._job = self._pool.submit(fn, self._on_done, self._on_failed, **options)
 
     # -- download ------------------------------------------------------------------------
 
     def download(self) -> None:
-        choice = self.library.model_choice()
+        choice = self.choice
         if not choice.pretrained:
             self.status.setText("This model has no published weights; use a weights file.")
             return
-        self._token = CancelToken()
         self.progress.setRange(0, 0)
         self.progress.show()
         self.status.setText("Connecting…")
         self.download_button.setEnabled(False)
         self.file_button.setEnabled(False)
         self.cancel_button.setText("Cancel")
-        token = self._token
+        token = CancelToken()
 
-        def run() -> None:
-            from photoorg.ml.weights import download_weights
-
+        def run() -> str:
             try:
                 path = download_weights(
                     choice.arch,
                     choice.pretrained,
-                    progress=lambda done, total: self._bridge.progress.emit(done, total),
+                    progress=lambda done, total: report((done, total)),
                     cancel=token,
                 )
-            except Cancelled:
-                self._bridge.failed.emit("Download cancelled.")
-            except Exception as exc:
-                self._bridge.failed.emit(user_message(exc))
-            else:
-                self._bridge.done.emit(str(path))
+            except Cancelled as exc:
+                raise Cancelled("Download cancelled.") from exc
+            return str(path)
 
-        self._thread = threading.Thread(target=run, name="photoorg-download", daemon=True)
-        self._thread.start()
+        self._submit(run, on_yield=lambda p: self._on_progress(*p), token=token, cooperative=True)
 
     def _on_progress(self, done: int, total: int | None) -> None:
         if total:
@@ -158,17 +160,15 @@ class ModelDialog(QDialog):
         self.cancel_button.setText("Not now")
 
     def _cancel_or_close(self) -> None:
-        if self._thread is not None and self._thread.is_alive() and self._token is not None:
-            self._token.cancel()
+        if self._job is not None and not self._job.finished and not self._job.token.cancelled:
+            self._job.token.cancel()  # the download stops and answers "cancelled"
             self.status.setText("Cancelling…")
             return
         self.reject()
 
     def done(self, result: int) -> None:
-        if self._token is not None:
-            self._token.cancel()
-        if self._thread is not None:
-            self._thread.join(timeout=15)
+        if self._pool is not None:
+            self._pool.shutdown(timeout=15)
         super().done(result)
 
     # -- local file --------------------------------------------------------------------------
@@ -192,14 +192,9 @@ class ModelDialog(QDialog):
         self.file_button.setEnabled(False)
         library = self.library
 
-        def run() -> None:
-            try:
-                library.select_model(library.model_choice().arch, path)
-                library.clip_encoder(library.ml_options(offline=True))
-            except Exception as exc:
-                self._bridge.failed.emit(user_message(exc))
-            else:
-                self._bridge.done.emit(path)
+        def run() -> str:
+            library.select_model(library.model_choice().arch, path)
+            library.clip_encoder(library.ml_options(offline=True))
+            return path
 
-        self._thread = threading.Thread(target=run, name="photoorg-weights-file", daemon=True)
-        self._thread.start()
+        self._submit(run)

@@ -1,8 +1,14 @@
-"""Settings: folders, model, device and threads, thumbnail size."""
+"""Settings: folders, model, device and threads, thumbnail size.
+
+What the dialog shows is read off the GUI thread before it opens
+(:func:`load_settings`), and every change it makes is written off it too.
+"""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -24,12 +30,77 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photoorg.errors import PhotoorgError
 from photoorg.gui.grid import MAX_CELL, MIN_CELL
-from photoorg.library import DEVICE_SETTING, THREADS_SETTING, Library
+from photoorg.gui.workers import WorkerPool
+from photoorg.library import DEVICE_SETTING, THREADS_SETTING, Library, MlOptions
 from photoorg.ml.device import DEVICE_CHOICES
-from photoorg.ml.registry import CURATED_MODELS
-from photoorg.roots import add_root, list_roots, remove_root
+from photoorg.ml.registry import CURATED_MODELS, ModelChoice
+from photoorg.roots import RootInfo, add_root, list_roots, remove_root
+from photoorg.status import model_status
+
+if TYPE_CHECKING:  # the window opens the dialog
+    from photoorg.gui.main_window import MainWindow
+
+
+@dataclass(frozen=True)
+class SettingsData:
+    roots: list[RootInfo]
+    choice: ModelChoice
+    options: MlOptions
+    model_status: str
+
+
+def load_settings(library: Library) -> SettingsData:
+    """Everything the dialog shows (worker thread: the roots' folders are checked on disk)."""
+    try:
+        status = model_status(library)
+    except Exception as exc:  # a broken cache must not break the dialog
+        text = f"Can't tell whether the weights are here: {exc}"
+    else:
+        if status["weights_available"]:
+            text = f"Weights: {status['weights_location']}"
+        else:
+            text = f"Weights not downloaded yet (cache: {status['cache_dir']})."
+    return SettingsData(list_roots(library.db), library.model_choice(), library.ml_options(), text)
+
+
+@dataclass(frozen=True)
+class SettingsChanges:
+    device: str | None
+    threads: int | None
+    model: str | None  # a new model spec, or None to keep the current one
+
+
+def apply_settings(library: Library, changes: SettingsChanges) -> bool:
+    """Store the choices (worker thread); True when the model changed."""
+    library.db.set_setting(DEVICE_SETTING, changes.device)
+    library.db.set_setting(THREADS_SETTING, changes.threads)
+    if changes.model:
+        library.select_model(changes.model)
+        return True
+    return False
+
+
+def open_settings(window: MainWindow) -> None:
+    """Read the settings off the GUI thread, show the dialog, write the changes off it."""
+    library = window.library
+
+    def show(data: SettingsData) -> None:
+        dialog = SettingsDialog(library, data, window.grid.cell_size, window.tasks, window)
+        dialog.rescan_requested.connect(lambda: (window.refresh_all(), window.indexing.start()))
+        dialog.model_requested.connect(window.status.get_model)
+        if not dialog.exec():
+            return
+        window.grid.set_cell_size(dialog.cell_size)
+        changes = dialog.changes()
+
+        def applied(model_changed: bool) -> None:
+            if model_changed:
+                window.indexing.start()
+
+        window.tasks.submit(lambda: apply_settings(library, changes), applied)
+
+    window.tasks.submit(lambda: load_settings(library), show, key="settings")
 
 
 class SettingsDialog(QDialog):
@@ -38,9 +109,13 @@ class SettingsDialog(QDialog):
     #: the user wants to fetch the model now
     model_requested = Signal()
 
-    def __init__(self, library: Library, cell_size: int, parent=None) -> None:
+    def __init__(
+        self, library: Library, data: SettingsData, cell_size: int, tasks: WorkerPool, parent=None
+    ) -> None:
         super().__init__(parent)
         self.library = library
+        self.data = data
+        self.tasks = tasks
         self.setWindowTitle("Settings")
         self.setMinimumSize(560, 420)
         tabs = QTabWidget()
@@ -81,12 +156,12 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.roots)
         layout.addLayout(buttons)
         layout.addWidget(note)
-        self._fill_roots()
+        self._fill_roots(self.data.roots)
         return page
 
-    def _fill_roots(self) -> None:
+    def _fill_roots(self, roots: list[RootInfo]) -> None:
         self.roots.clear()
-        for root in list_roots(self.library.db):
+        for root in roots:
             state = "" if root.online else " — not connected"
             item = QListWidgetItem(f"{root.path}  ({root.photos:,} photos{state})")
             item.setData(Qt.ItemDataRole.UserRole, root.path)
@@ -96,12 +171,20 @@ class SettingsDialog(QDialog):
         folder = QFileDialog.getExistingDirectory(self, "Add a folder of photos", os.path.expanduser("~"))
         if not folder:
             return
-        try:
-            add_root(self.library.db, folder, self.library.paths.root)
-        except PhotoorgError as exc:
-            QMessageBox.warning(self, "Can't add that folder", str(exc))
-            return
-        self._fill_roots()
+        library = self.library
+
+        def add() -> list[RootInfo]:
+            add_root(library.db, folder, library.paths.root)
+            return list_roots(library.db)
+
+        self.tasks.submit(
+            add,
+            self._roots_changed,
+            lambda message: QMessageBox.warning(self, "Can't add that folder", message),
+        )
+
+    def _roots_changed(self, roots: list[RootInfo]) -> None:
+        self._fill_roots(roots)
         self.rescan_requested.emit()
 
     def _remove_root(self) -> None:
@@ -116,15 +199,19 @@ class SettingsDialog(QDialog):
             "remembered in case you add the folder again.",
         )
         if answer == QMessageBox.StandardButton.Yes:
-            remove_root(self.library.db, path)
-            self._fill_roots()
-            self.rescan_requested.emit()
+            db = self.library.db
+
+            def remove() -> list[RootInfo]:
+                remove_root(db, path)
+                return list_roots(db)
+
+            self.tasks.submit(remove, self._roots_changed)
 
     # -- model ------------------------------------------------------------------------------
 
     def _model_tab(self) -> QWidget:
         page = QWidget()
-        choice = self.library.model_choice()
+        choice = self.data.choice
         self.model = QComboBox()
         for known in CURATED_MODELS:
             self.model.addItem(f"{known.spec}  —  {known.summary}", known.spec)
@@ -138,7 +225,7 @@ class SettingsDialog(QDialog):
         self.model_status.setWordWrap(True)
         get = QPushButton("Get the model…")
         get.clicked.connect(self.model_requested)
-        options = self.library.ml_options()
+        options = self.data.options
         self.device = QComboBox()
         self.device.addItems(list(DEVICE_CHOICES))
         self.device.setCurrentText(options.device or "auto")
@@ -156,21 +243,8 @@ class SettingsDialog(QDialog):
         note.setWordWrap(True)
         note.setObjectName("Muted")
         form.addRow("", note)
-        self._show_model_status()
+        self.model_status.setText(self.data.model_status)
         return page
-
-    def _show_model_status(self) -> None:
-        from photoorg.status import model_status
-
-        try:
-            status = model_status(self.library)
-        except Exception as exc:  # a broken cache must not break the dialog
-            self.model_status.setText(f"Can't tell whether the weights are here: {exc}")
-            return
-        if status["weights_available"]:
-            self.model_status.setText(f"Weights: {status['weights_location']}")
-        else:
-            self.model_status.setText(f"Weights not downloaded yet (cache: {status['cache_dir']}).")
 
     # -- appearance --------------------------------------------------------------------------
 
@@ -186,17 +260,15 @@ class SettingsDialog(QDialog):
 
     # -- applying --------------------------------------------------------------------------------
 
-    def apply(self) -> None:
-        """Store the choices (called by the window after the dialog is accepted)."""
-        db = self.library.db
+    def changes(self) -> SettingsChanges:
+        """The choices made, for :func:`apply_settings` (after the dialog is accepted)."""
         device = self.device.currentText()
-        db.set_setting(DEVICE_SETTING, None if device == "auto" else device)
-        db.set_setting(THREADS_SETTING, self.threads.value() or None)
         spec = self.model.currentData()
-        current = self.library.model_choice()
-        if spec and spec != f"{current.arch}:{current.pretrained}":
-            self.library.select_model(spec)
-            self.model_changed = True
+        current = self.data.choice
+        changed = spec and spec != f"{current.arch}:{current.pretrained}"
+        return SettingsChanges(
+            None if device == "auto" else device, self.threads.value() or None, spec if changed else None
+        )
 
     @property
     def cell_size(self) -> int:

@@ -1,19 +1,22 @@
 """The left sidebar: where in the library the grid is looking.
 
 Every item carries a :class:`Scope`; selecting it shows that scope. Sections
-are built from plain data the core computes off the GUI thread. Features add
-their own sections (Tags, People, Events, Groups) with :meth:`Sidebar.set_section`.
+are built from plain data the core computes off the GUI thread. Capabilities add
+their own sections (Tags, People, Events, Groups) through the extension interface.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem
 
 from photoorg.gui.theme import icon
+from photoorg.search.filters import SearchFilters
+from photoorg.search.query import parse_date
 
 SCOPE_ROLE = Qt.ItemDataRole.UserRole + 10
 
@@ -54,17 +57,13 @@ class Sidebar(QTreeWidget):
     scope_selected = Signal(object)  # Scope
     context_requested = Signal(object, object)  # Scope, global position
 
-    SECTION_ORDER = ("library", "folders", "timeline", "albums", "tags", "people", "events", "groups")
-    SECTION_TITLES = {
-        "library": "Library",
-        "folders": "Folders",
-        "timeline": "Timeline",
-        "albums": "Albums",
-        "tags": "Tags",
-        "people": "People",
-        "events": "Events",
-        "groups": "Visual groups",
-    }
+    #: the library's own sections, with their place; capabilities add theirs with add_section
+    SECTIONS = (
+        ("library", "Library", 10),
+        ("folders", "Folders", 20),
+        ("timeline", "Timeline", 30),
+        ("albums", "Albums", 40),
+    )
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -79,20 +78,28 @@ class Sidebar(QTreeWidget):
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.setMinimumWidth(200)
         self._sections: dict[str, QTreeWidgetItem] = {}
-        for key in self.SECTION_ORDER:
-            header = QTreeWidgetItem([self.SECTION_TITLES[key].upper(), ""])
-            font = QFont(header.font(0))
-            font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
-            font.setBold(True)
-            header.setFont(0, font)
-            header.setFlags(Qt.ItemFlag.ItemIsEnabled)
-            self.addTopLevelItem(header)
-            header.setExpanded(True)
-            header.setHidden(True)
-            self._sections[key] = header
+        self._order: dict[str, int] = {}
+        for key, title, order in self.SECTIONS:
+            self.add_section(key, title, order)
         self.itemSelectionChanged.connect(self._selection_changed)
         self.customContextMenuRequested.connect(self._context_menu)
         self._suppress = False
+
+    def add_section(self, key: str, title: str, order: int) -> None:
+        """A section header, hidden until the section has entries; sections
+        are kept sorted by ``order``."""
+        header = QTreeWidgetItem([title.upper(), ""])
+        font = QFont(header.font(0))
+        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
+        font.setBold(True)
+        header.setFont(0, font)
+        header.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        position = sum(1 for other in self._order.values() if other <= order)
+        self.insertTopLevelItem(position, header)
+        header.setExpanded(True)
+        header.setHidden(True)
+        self._sections[key] = header
+        self._order[key] = order
 
     def set_section(self, key: str, entries: list[SidebarEntry], placeholder: str = "") -> None:
         """Replace a section's items, keeping the selected scope selected."""
@@ -209,3 +216,23 @@ def timeline_entries(months) -> list[SidebarEntry]:
             )
         )
     return entries
+
+
+def scope_filters(scope: Scope, extra: dict | None = None) -> SearchFilters:
+    """The filters a sidebar scope stands for; ``extra`` maps the scope kinds
+    capabilities added (tag, person, event...) to theirs."""
+    if scope.kind == "favorites":
+        return SearchFilters(favorites_only=True)
+    if scope.kind == "folder":
+        return SearchFilters(folder=scope.value)
+    if scope.kind == "year":
+        return SearchFilters(date_from=date(scope.value, 1, 1), date_to=date(scope.value, 12, 31))
+    if scope.kind == "month":
+        year, month = scope.value
+        text = f"{year}-{month:02d}"
+        return SearchFilters(date_from=parse_date(text), date_to=parse_date(text, end=True))
+    if scope.kind == "album":
+        return SearchFilters(album_id=scope.value)
+    if extra and scope.kind in extra:
+        return extra[scope.kind](scope)
+    return SearchFilters()

@@ -7,6 +7,7 @@ at screen size first and at full resolution when the user zooms past it.
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
@@ -14,10 +15,17 @@ from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPen
 from PySide6.QtWidgets import QGestureEvent, QLabel, QPinchGesture, QWidget
 
 from photoorg.browse import PhotoRow
-from photoorg.gui.tasks import TaskRunner
+from photoorg.gui.workers import WorkerPool
 from photoorg.scan.imageio import load_upright
 
 CACHE_IMAGES = 5
+
+
+log = logging.getLogger(__name__)
+
+
+def _log_overlay_failure(message: str) -> None:
+    log.warning("viewer overlays: %s", message)
 
 
 def _decode(path: str, min_side: int) -> QImage:
@@ -202,7 +210,7 @@ class Viewer(QWidget):
     current_changed = Signal(int)  # photo id
     fullscreen_toggled = Signal()
 
-    def __init__(self, tasks: TaskRunner, parent=None) -> None:
+    def __init__(self, tasks: WorkerPool, parent=None) -> None:
         super().__init__(parent)
         self.tasks = tasks
         self.canvas = ImageCanvas(self)
@@ -272,7 +280,10 @@ class Viewer(QWidget):
                 self.canvas.overlays = boxes
                 self.canvas.update()
 
-        self.tasks.submit("viewer-overlays", collect, done)
+        # Boxes are extras: a failure is logged, the photo shows without them.
+        self.tasks.submit(
+            collect, done, lambda message: log.warning("overlays: %s", message), key="viewer-overlays"
+        )
 
     def _load(self, row: PhotoRow, side: int, show: bool, keep_view: bool = False) -> None:
         key = (row.path, side)
@@ -300,7 +311,7 @@ class Viewer(QWidget):
             if current is not None and current.path == row.path:
                 self.canvas.show_message(f"Can't show this photo: {message}")
 
-        self.tasks.submit(None, lambda: _decode(row.path, side), done, failed)
+        self.tasks.submit(lambda: _decode(row.path, side), done, failed)
 
     def _update_caption(self) -> None:
         row = self.current

@@ -8,20 +8,24 @@ loads it strictly, so a wrong or partial file is an error, never random weights.
 
 from __future__ import annotations
 
+import ctypes
+import gc
+import json
 import logging
+import sys
 import threading
 from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 
-from photoorg.errors import ModelUnavailableError
+from photoorg.errors import ModelUnavailableError, PhotoorgError
 from photoorg.memory import freeze_long_lived
 from photoorg.ml.device import choose_device, configure_torch_threads
 from photoorg.ml.registry import ModelChoice
 from photoorg.ml.weights import (
     ProgressCallback,
-    download_weights,
+    download_once,
     find_cached_weights,
     hf_cache_dir,
     unavailable_message,
@@ -68,8 +72,8 @@ class ClipEncoder:
         return self
 
     def _load(self) -> None:
-        import open_clip
-        import torch
+        import open_clip  # lazy: open_clip imports torch (seconds); only model work needs it
+        import torch  # lazy: torch takes seconds to import; only model work needs it
 
         freeze_long_lived("torch imported")  # before the first model; see memory.py
 
@@ -111,13 +115,13 @@ class ClipEncoder:
             model = model.to(self.device)
             tokenizer = open_clip.get_tokenizer(self.choice.arch)
         except Exception as exc:
+            reason = describe_load_error(exc)
             raise ModelUnavailableError(
-                f"Could not load {self.choice.label} from {self.weights_path}: {exc}. "
-                "The file may be damaged or belong to another architecture; pass the right "
-                "architecture with --model ARCH or another file with --weights FILE.",
+                f"Could not load {self.choice.label} from {self.weights_path}: {reason}. "
+                "Pass the right architecture with --model ARCH or another file with --weights FILE.",
                 model_key=self.choice.key,
-                reason=str(exc),
-            ) from exc
+                reason=reason,
+            ) from None  # torch's text advises weights_only=False: never show it
         model.eval()
         model = _reparameterize(model)
         self._model, self._preprocess, self._tokenizer = model, preprocess, tokenizer
@@ -163,7 +167,7 @@ class ClipEncoder:
             if not self.has_image:
                 self._dim = int(self.encode_texts(["a photo"]).shape[1])
             else:
-                import torch
+                import torch  # lazy: torch takes seconds to import; only model work needs it
 
                 size = self.image_size
                 self._dim = int(self.encode_images(torch.zeros(1, 3, size, size)).shape[1])
@@ -181,7 +185,7 @@ class ClipEncoder:
 
     def encode_images(self, batch) -> np.ndarray:
         """A preprocessed (N, 3, H, W) tensor -> (N, D) L2-normalised float32."""
-        import torch
+        import torch  # lazy: torch takes seconds to import; only model work needs it
 
         self.load()
         self._use_threads(self.threads)
@@ -191,7 +195,7 @@ class ClipEncoder:
         return features.cpu().numpy().astype(np.float32, copy=False)
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:
-        import torch
+        import torch  # lazy: torch takes seconds to import; only model work needs it
 
         self.load()
         if not self.has_text:
@@ -228,7 +232,7 @@ def _short_text_encoder(model, tokenizer):
     a search's latency. The shortcut is used only if it reproduces the full
     encoder's output on a probe; otherwise the full encoder is used.
     """
-    import torch
+    import torch  # lazy: torch takes seconds to import; only model work needs it
 
     tower = _text_tower(model)
     needed = (
@@ -284,7 +288,7 @@ def _text_tower_to_bfloat16(model, tokenizer, encode) -> bool:
     of 0.9999; the switch is kept only if they agree on a probe, else the
     fp32 weights are put back.
     """
-    import torch
+    import torch  # lazy: torch takes seconds to import; only model work needs it
 
     try:
         if not (torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()):
@@ -324,7 +328,7 @@ def _text_tower_to_bfloat16(model, tokenizer, encode) -> bool:
 
 
 def _tensors_of(part) -> list:
-    import torch
+    import torch  # lazy: torch takes seconds to import; only model work needs it
 
     if part is None:
         return []
@@ -339,7 +343,7 @@ def _reparameterize(model):
     if not any(hasattr(module, "reparameterize") for module in model.modules()):
         return model
     try:
-        from timm.utils.model import reparameterize_model
+        from timm.utils.model import reparameterize_model  # lazy: timm imports torch; optional
     except ImportError:
         return model
     try:
@@ -368,8 +372,8 @@ def _empty_model(arch: str, build: dict, drop: tuple[str, ...]):
     The only such state open_clip's CLIP models have is the text tower's
     causal attention mask, which is rebuilt here as open_clip builds it.
     """
-    import open_clip
-    import torch
+    import open_clip  # lazy: open_clip imports torch (seconds); only model work needs it
+    import torch  # lazy: torch takes seconds to import; only model work needs it
 
     try:
         with torch.device("meta"), _quiet_random_init_warning():
@@ -402,7 +406,7 @@ def _stream_weights(model, path: Path) -> bool:
     model's tensors under the model's names and shapes (open_clip's own format,
     which is what the Hugging Face hub serves); the caller then falls back.
     """
-    import torch
+    import torch  # lazy: torch takes seconds to import; only model work needs it
 
     expected = model.state_dict()
     if path.suffix == ".safetensors":
@@ -454,10 +458,7 @@ def _read_safetensors_into(expected: dict, path: Path) -> bool:
     weights x 2. Plain reads go through the page cache instead, which the
     kernel can drop, so the peak is the model plus one tensor.
     """
-    import json
-    import sys
-
-    import torch
+    import torch  # lazy: torch takes seconds to import; only model work needs it
 
     if sys.byteorder != "little":
         return False
@@ -510,6 +511,65 @@ class _quiet_random_init_warning:
         logging.getLogger().removeFilter(self._filter)
 
 
+def describe_load_error(exc: BaseException) -> str:
+    """Why a weights file could not be loaded, in words a user can act on.
+
+    Never torch's own text when it is about unpickling: it advises re-running
+    ``torch.load`` with ``weights_only=False``, which would run any code the
+    file carries.
+    """
+    import pickle
+    import zipfile
+
+    text = str(exc)
+    low = text.lower()
+    if isinstance(exc, pickle.UnpicklingError) or "weights only load failed" in low or "weights_only" in low:
+        return "it is not a PyTorch or safetensors checkpoint of plain weights"
+    if isinstance(exc, (zipfile.BadZipFile, EOFError)) or "streamreader failed" in low or "truncated" in low:
+        return "the file is damaged or incomplete"
+    if isinstance(exc, (AssertionError, KeyError)) or any(
+        word in low for word in ("size mismatch", "missing key", "unexpected key", "changed")
+    ):
+        return "its tensors do not fit this architecture"
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return first[:200]
+
+
+# What a checked model must produce for a probe: finite vectors of one
+# dimension from both towers.
+_PROBE_TEXT = "a photo of a dog"
+
+
+def check_weights(choice: ModelChoice, path: Path) -> int:
+    """Load ``path`` as ``choice``'s architecture on the CPU and run both towers
+    on a probe; the vectors' dimension on success. Raises
+    :class:`PhotoorgError` with the reason (no torch wording) when the file
+    is not a working checkpoint of that architecture."""
+    import torch
+
+    encoder = ClipEncoder(choice, path, "cpu", threads=None)
+    try:
+        try:
+            encoder.load()
+        except ModelUnavailableError as exc:
+            raise PhotoorgError(exc.reason) from None
+        try:
+            size = encoder.image_size
+            image = encoder.encode_images(torch.zeros(1, 3, size, size))
+            text = encoder.encode_texts([_PROBE_TEXT])
+        except Exception as exc:
+            raise PhotoorgError(f"it fails a test run ({describe_load_error(exc)})") from None
+    finally:
+        encoder.release()
+    if image.shape[1] != text.shape[1]:
+        raise PhotoorgError(
+            f"its image and text vectors differ in size ({image.shape[1]} vs {text.shape[1]})"
+        )
+    if not (np.isfinite(image).all() and np.isfinite(text).all()):
+        raise PhotoorgError("it gives vectors that are not numbers (NaN): the weights are damaged")
+    return int(image.shape[1])
+
+
 def resolve_weights(
     choice: ModelChoice,
     *,
@@ -539,7 +599,7 @@ def resolve_weights(
             cache_dir=str(hf_cache_dir()),
             reason=reason,
         )
-    return download_weights(choice.arch, choice.pretrained, progress=progress, cancel=cancel)
+    return download_once(choice.arch, choice.pretrained, progress=progress, cancel=cancel)
 
 
 _encoders: dict[tuple[str, str], ClipEncoder] = {}
@@ -555,25 +615,27 @@ def get_encoder(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     text: bool = True,
+    image: bool = True,
 ) -> ClipEncoder:
     """The loaded encoder for a choice, shared within the process.
 
     One model is kept: choosing another releases the previous one's memory. An
-    image-only encoder (``text=False``) is replaced by a full one when a query
-    needs the text tower.
+    encoder loaded with one tower (``text=False`` to index, ``image=False`` to
+    answer text queries) is replaced by a full one when the other is needed.
     """
     resolved_device = choose_device(device)
     key = (choice.key, resolved_device)
     with _encoders_lock:
         encoder = _encoders.get(key)
-    if encoder is not None and (encoder.has_text or not text):
+    if encoder is not None and (encoder.has_text or not text) and (encoder.has_image or not image):
         return encoder
     path = resolve_weights(choice, allow_download=allow_download, progress=progress, cancel=cancel)
     if encoder is not None:
-        # The image-only encoder is replaced by a full one: free it first, so
-        # two copies of the image tower never share the memory.
+        # A one-tower encoder is replaced by a full one: free it first, so
+        # two copies of a tower never share the memory.
+        text, image = text or encoder.has_text, image or encoder.has_image
         release_encoders()
-    encoder = ClipEncoder(choice, path, resolved_device, threads, text=text).load()
+    encoder = ClipEncoder(choice, path, resolved_device, threads, text=text, image=image).load()
     with _encoders_lock:
         for old in _encoders.values():
             old.release()
@@ -604,9 +666,6 @@ def release_image_only_encoders() -> None:
 def _return_freed_memory() -> None:
     """Give freed heap pages back to the OS (glibc keeps them otherwise), so
     the next model's memory does not sit on top of the last one's."""
-    import ctypes
-    import gc
-
     gc.collect()
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)

@@ -10,7 +10,7 @@ DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 
 
 def choose_device(preference: str | None = None) -> str:
-    import torch
+    import torch  # lazy: torch takes seconds to import; only model work needs it
 
     wanted = (preference or "auto").lower()
     if wanted == "auto":
@@ -41,7 +41,7 @@ def default_threads() -> int:
 
 
 def configure_torch_threads(threads: int | None) -> int:
-    import torch
+    import torch  # lazy: torch takes seconds to import; only model work needs it
 
     count = threads or default_threads()
     if torch.get_num_threads() != count:

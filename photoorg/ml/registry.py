@@ -110,7 +110,7 @@ def register_model_configs(folder: Path) -> None:
     """Teach open_clip the architectures in ``folder/*.json`` (custom models)."""
     if not folder.is_dir():
         return
-    import open_clip
+    import open_clip  # lazy: open_clip imports torch (seconds); only model work needs it
 
     for config in sorted(folder.glob("*.json")):
         open_clip.add_model_config(config)
@@ -122,7 +122,7 @@ def parse_model_spec(spec: str, *, with_weights_file: bool = False) -> tuple[str
     Without a tag, the curated tag for that architecture is used, else the
     first tag open_clip lists. With a local weights file no tag is needed.
     """
-    import open_clip
+    import open_clip  # lazy: open_clip imports torch (seconds); only model work needs it
 
     arch, _, tag = spec.strip().partition(":")
     arch, tag = arch.strip(), (tag.strip() or None)

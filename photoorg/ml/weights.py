@@ -2,8 +2,11 @@
 
 The cache is the one open_clip and Hugging Face share (``HF_HUB_CACHE``, by
 default ~/.cache/huggingface/hub), so weights another tool downloaded are found.
-Looking in the cache never touches the network. A download has short timeouts
-and no retry loop: an offline machine learns at once that it is offline.
+Looking in the cache is a few file-system checks: it touches no network and
+imports neither torch nor open_clip (``photoorg status`` does it on every run).
+Before a download, one short DNS and connect check tells an offline machine it
+is offline in about a second, and a failed download is not tried again in the
+same process.
 """
 
 from __future__ import annotations
@@ -11,15 +14,19 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
-from photoorg.errors import Cancelled, ModelUnavailableError, PhotoorgError
+from photoorg.errors import Cancelled, ModelUnavailableError, WeightsNotPublished
 from photoorg.progress import CancelToken
 
-# Seconds to wait for the hub to answer before calling it unreachable.
-CONNECT_TIMEOUT = 10
+# Seconds to wait for the hub's name and for a connection before calling it unreachable.
+CONNECT_TIMEOUT = 1.5
+# Seconds for the hub's answer to the metadata request, once it is known to be reachable.
+ETAG_TIMEOUT = 10
 
 ProgressCallback = Callable[[int, int | None], None]  # bytes done, bytes total
 
@@ -35,21 +42,54 @@ class WeightsSource:
     def url(self) -> str:
         return f"https://huggingface.co/{self.repo_id}"
 
+    def to_setting(self) -> dict:
+        return {"repo_id": self.repo_id, "filenames": list(self.filenames)}
+
+
+_OPEN_CLIP_FILES = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
+
+# Where open_clip publishes the curated models (open_clip.get_pretrained_cfg()
+# "hf_hub"), so finding them needs no import of open_clip; a test checks this
+# table against open_clip. Other tags are looked up in open_clip once and
+# remembered (see remember_source and ml/selection.py).
+_SOURCES: dict[tuple[str, str], WeightsSource] = {
+    (arch, tag): WeightsSource(repo, _OPEN_CLIP_FILES)
+    for arch, tag, repo in (
+        ("ViT-B-32", "laion2b_s34b_b79k", "laion/CLIP-ViT-B-32-laion2B-s34B-b79K"),
+        ("MobileCLIP-S2", "datacompdr", "apple/MobileCLIP-S2-OpenCLIP"),
+        ("MobileCLIP2-S2", "dfndr2b", "timm/MobileCLIP2-S2-OpenCLIP"),
+        ("ViT-B-16", "laion2b_s34b_b88k", "laion/CLIP-ViT-B-16-laion2B-s34B-b88K"),
+        ("ViT-L-14", "laion2b_s32b_b82k", "laion/CLIP-ViT-L-14-laion2B-s32B-b82K"),
+    )
+}
+
+
+def remember_source(arch: str, tag: str, source: WeightsSource) -> None:
+    _SOURCES[(arch, tag)] = source
+
 
 def hf_cache_dir() -> Path:
-    from huggingface_hub import constants
+    from huggingface_hub import constants  # a small module: no network, no torch
 
     return Path(constants.HF_HUB_CACHE)
 
 
 def weights_source(arch: str, tag: str) -> WeightsSource:
-    import open_clip
+    known = _SOURCES.get((arch, tag))
+    if known is not None:
+        return known
+    return open_clip_source(arch, tag)
+
+
+def open_clip_source(arch: str, tag: str) -> WeightsSource:
+    """The hub location open_clip knows for a tag (imports open_clip)."""
+    import open_clip  # lazy: open_clip imports torch (seconds); only model work needs it
     from open_clip.constants import HF_SAFE_WEIGHTS_NAME, HF_WEIGHTS_NAME
 
     cfg = open_clip.get_pretrained_cfg(arch, tag)
     hub = cfg.get("hf_hub", "")
     if not hub:
-        raise PhotoorgError(
+        raise WeightsNotPublished(
             f"{arch}:{tag} is not published on the Hugging Face hub; download its checkpoint "
             "yourself and pass it with --weights FILE."
         )
@@ -61,19 +101,32 @@ def weights_source(arch: str, tag: str) -> WeightsSource:
             names.insert(0, filename[:-4] + ".safetensors")
     else:
         names = [HF_SAFE_WEIGHTS_NAME, HF_WEIGHTS_NAME]
-    return WeightsSource(repo_id, tuple(names))
+    source = WeightsSource(repo_id, tuple(names))
+    remember_source(arch, tag, source)
+    return source
 
 
 def find_cached_weights(arch: str, tag: str) -> Path | None:
     """The weights file for a pretrained tag if it is in the cache (no network)."""
-    from huggingface_hub import try_to_load_from_cache
-
     source = weights_source(arch, tag)
     for name in source.filenames:
-        found = try_to_load_from_cache(source.repo_id, name)
-        if isinstance(found, str) and os.path.isfile(found):
-            return Path(found)
+        found = cached_file(source.repo_id, name)
+        if found is not None:
+            return found
     return None
+
+
+def cached_file(repo_id: str, filename: str, revision: str = "main") -> Path | None:
+    """A file of a hub repo in the Hugging Face cache, by its layout
+    (``models--ORG--NAME/refs/REVISION`` names the snapshot): what
+    huggingface_hub's ``try_to_load_from_cache`` does, without importing it."""
+    repo = hf_cache_dir() / ("models--" + repo_id.replace("/", "--"))
+    try:
+        commit = (repo / "refs" / revision).read_text().strip()
+    except OSError:
+        return None
+    path = repo / "snapshots" / commit / filename
+    return path if path.is_file() else None
 
 
 def download_weights(
@@ -85,9 +138,50 @@ def download_weights(
 ) -> Path:
     """Download a tag's weights into the Hugging Face cache and return the file.
 
+    An explicit request (a button, `photoorg models get`): it always tries.
     Raises :class:`ModelUnavailableError` with the reason when the hub can't be
     reached, and :class:`Cancelled` when ``cancel`` fires.
     """
+    try:
+        path = _download(arch, tag, progress=progress, cancel=cancel)
+    except ModelUnavailableError as exc:
+        with _failures_lock:
+            _failed_downloads[(arch, tag)] = exc
+        raise
+    with _failures_lock:
+        _failed_downloads.pop((arch, tag), None)
+    return path
+
+
+def download_once(
+    arch: str,
+    tag: str,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> Path:
+    """A download no one asked for by name (a model needed by a stage or a
+    search): tried at most once per process. After a failure, the same error
+    comes back at once instead of another wait for the network."""
+    with _failures_lock:
+        failed = _failed_downloads.get((arch, tag))
+    if failed is not None:
+        raise failed
+    return download_weights(arch, tag, progress=progress, cancel=cancel)
+
+
+# Downloads that failed in this process, by (arch, tag).
+_failed_downloads: dict[tuple[str, str], ModelUnavailableError] = {}
+_failures_lock = threading.Lock()
+
+
+def forget_failed_downloads() -> None:
+    """Let automatic attempts try again (the network may be back)."""
+    with _failures_lock:
+        _failed_downloads.clear()
+
+
+def _download(arch: str, tag: str, *, progress, cancel) -> Path:
     from huggingface_hub import hf_hub_download
     from huggingface_hub.errors import EntryNotFoundError
     from tqdm.auto import tqdm
@@ -122,7 +216,7 @@ def download_weights(
     last_error: Exception | None = None
     for name in source.filenames:
         try:
-            path = hf_hub_download(source.repo_id, name, etag_timeout=CONNECT_TIMEOUT, tqdm_class=_Reporter)
+            path = hf_hub_download(source.repo_id, name, etag_timeout=ETAG_TIMEOUT, tqdm_class=_Reporter)
             return Path(path)
         except Cancelled:
             raise
@@ -139,26 +233,52 @@ def download_weights(
     )
 
 
-def hub_unreachable_reason() -> str | None:
+def hub_unreachable_reason(timeout: float = CONNECT_TIMEOUT) -> str | None:
     """Why the hub can't be reached, or None when a connection opens.
 
     huggingface_hub retries a failed request five times with back-off (about a
-    minute when offline). One direct connection attempt first answers the
-    common case, an offline machine, at once.
+    minute when offline), and a plain connect waits for the resolver, which
+    can take 10-40 s to give up without a network. The name is resolved in a
+    helper thread under ``timeout``, then one connection is tried under it.
     """
-    from urllib.parse import urlparse
-
+    # lazy: huggingface_hub is slow to import; status and show need it rarely
     from huggingface_hub import constants
 
     if constants.HF_HUB_OFFLINE:
         return "HF_HUB_OFFLINE is set"
     url = urlparse(constants.ENDPOINT)
     host, port = url.hostname or "huggingface.co", url.port or (443 if url.scheme == "https" else 80)
+    addresses = _resolve(host, port, timeout)
+    if isinstance(addresses, str):
+        return f"can't reach {host}: {addresses}"
+    family, kind, proto, _, address = addresses[0]
     try:
-        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT).close()
+        with socket.socket(family, kind, proto) as sock:
+            sock.settimeout(timeout)
+            sock.connect(address)
     except OSError as exc:
         return f"can't reach {host}: {exc.strerror or exc}"
     return None
+
+
+def _resolve(host: str, port: int, timeout: float) -> list | str:
+    """getaddrinfo with a deadline (it has none of its own); a reason on failure."""
+    result: list = []
+
+    def lookup() -> None:
+        try:
+            result.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except OSError as exc:
+            result.append(exc)
+
+    thread = threading.Thread(target=lookup, name="hub-dns-lookup", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if not result:
+        return "no answer from the name server (no network?)"
+    if isinstance(result[0], OSError):
+        return result[0].strerror or str(result[0])
+    return result[0] or "no address"
 
 
 def _short_reason(exc: Exception | None) -> str:
@@ -169,11 +289,11 @@ def _short_reason(exc: Exception | None) -> str:
 
 
 def unavailable_message(arch: str, tag: str | None, *, reason: str) -> str:
+    """One line with a way to act; the details (cache folder, the network's
+    reason) are in `photoorg status` and on the error's attributes."""
     return (
-        f"The CLIP model {arch}:{tag} is not available: its weights are not in the cache at "
-        f"{hf_cache_dir()} and could not be downloaded ({reason}). "
-        "Connect to the internet and run `photoorg index` again to download them, or pass a local "
-        "open_clip checkpoint with --weights FILE. Everything except search by meaning keeps working."
+        f"No CLIP model yet ({arch}:{tag}): run `photoorg models get` or pass --weights FILE "
+        "(`photoorg status` shows details)."
     )
 
 

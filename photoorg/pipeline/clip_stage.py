@@ -54,7 +54,7 @@ class ClipStage(ImageStage):
         return self._preprocess(image)
 
     def infer(self, prepared: list) -> list[np.ndarray]:
-        import torch
+        import torch  # lazy: torch takes seconds to import; only model work needs it
 
         vectors = self.encoder.encode_images(torch.stack(prepared))
         return list(vectors)

@@ -15,7 +15,9 @@ from functools import partial
 import filelock
 from sqlalchemy import and_, delete, exists, not_, select
 
-from photoorg.errors import ModelUnavailableError, PhotoorgError
+from photoorg.errors import Cancelled, ModelUnavailableError, PhotoorgError
+from photoorg.pipeline.identity import IdentityResolver
+from photoorg.pipeline.metadata_refresh import refresh_metadata
 from photoorg.pipeline.reconcile import ResultWriter, RootPlan, known_hashes, mark_missing, scan_root
 from photoorg.pipeline.runner import PipelineRunner
 from photoorg.pipeline.stages import ImageStage, StageSpec, WaitingStage
@@ -39,6 +41,18 @@ def as_spec(stage: ImageStage | StageSpec) -> StageSpec:
     return StageSpec(stage.name, stage.version, lambda: stage)
 
 
+def after_stage_counts(ran: object) -> dict[str, dict[str, int]]:
+    """What an after-index step did, as ``{stage: {"done": n, "failed": m, ...}}``.
+
+    A step's generator returns either that mapping or an object with a
+    ``stage_counts()`` method (the faces clustering's summary); anything else
+    (None: nothing to report) counts as nothing.
+    """
+    if hasattr(ran, "stage_counts"):
+        ran = ran.stage_counts()
+    return dict(ran) if isinstance(ran, dict) else {}
+
+
 @dataclass
 class IndexSummary:
     indexed: int = 0
@@ -51,6 +65,9 @@ class IndexSummary:
     waiting: dict[str, str] = field(default_factory=dict)
     offline_roots: dict[str, str] = field(default_factory=dict)
     cancelled: bool = False
+    unreadable: int = 0  # photos under a folder that can't be read now
+    replaced: int = 0  # photos whose file now holds another picture: missing, marks kept
+    ambiguous: int = 0  # files that could be one of several photos: new photos, listed in status
 
     def highlights(self) -> list[str]:
         """What changed, in words, for both front ends ("12 new or changed, 3 moved")."""
@@ -59,8 +76,12 @@ class IndexSummary:
             parts.append(f"{self.moved:,} moved")
         if self.missing:
             parts.append(f"{self.missing:,} missing")
-        if self.failed:
-            parts.append(f"{self.failed:,} need attention")
+        if self.replaced:
+            parts.append(f"{self.replaced:,} replaced by other pictures")
+        if self.unreadable:
+            parts.append(f"{self.unreadable:,} in folders that can't be read")
+        if self.failed or self.ambiguous:
+            parts.append(f"{self.failed + self.ambiguous:,} need attention")
         return parts
 
     def as_dict(self) -> dict:
@@ -81,6 +102,7 @@ class Indexer:
         decode_workers: int = 2,
         retry_failed: bool = False,
         after_stages: Sequence[Callable[[CancelToken], Iterator[Progress]]] = (),
+        follow_external_links: bool = False,
     ) -> None:
         self.db = db
         self.specs = [as_spec(stage) for stage in stages]
@@ -90,8 +112,12 @@ class Indexer:
         self.decode_workers = decode_workers
         self.retry_failed = retry_failed
         # Work that follows the image stages and needs no decoding (tags from
-        # stored embeddings, grouping): each is a generator of progress.
+        # stored embeddings, grouping): each is a generator of progress that
+        # returns its stage counts (see after_stage_counts) for the summary.
         self.after_stages = list(after_stages)
+        self.follow_external_links = follow_external_links
+        self._all_roots: list[str] = []
+        self._moved = 0
         self.summary = IndexSummary()
 
     def run(self, root_ids: Sequence[int] | None = None) -> Iterator[Progress]:
@@ -119,6 +145,8 @@ class Indexer:
             if root_ids is not None:
                 query = query.where(Root.id.in_(list(root_ids)))
             roots = list(s.scalars(query))
+            # Links may lead into any of the library's folders, not only the ones scanned now.
+            self._all_roots = list(s.scalars(select(Root.path)))
 
         plans: list[RootPlan] = []
         for root in roots:
@@ -137,18 +165,39 @@ class Indexer:
                 )
         online_roots = [p.root_id for p in plans if p.online]
         self.summary.unchanged = sum(p.unchanged for p in plans)
+        self.summary.unreadable = sum(len(p.unreadable_ids) for p in plans)
+        vanished = [pid for plan in plans if plan.online for pid in plan.vanished_ids]
         ingest = [item for plan in plans for item in plan.items]
+        if ingest:
+            # Before anything is analysed: which photo each new or changed file is.
+            identity = IdentityResolver(
+                self.db, ingest, vanished, workers=self.decode_workers, token=self.token
+            )
+            yield from identity.run()
+            if self.token.cancelled:
+                return
+            outcome = identity.outcome
+            ingest = outcome.items
+            self.summary.unchanged += outcome.touched
+            self.summary.replaced = outcome.displaced
+            self.summary.ambiguous = outcome.ambiguous
+            self._moved = outcome.moved
+        # Photos read by an older metadata reader: their headers only, no models.
+        yield from refresh_metadata(self.db, online_roots, self.token, skip={i.photo_id for i in ingest})
         # The image stages (and the models they hold) are released before the
         # steps that follow, which may load models of their own.
         yield from self._image_stages(ingest, online_roots)
         if self.token.cancelled:
             return
-        vanished = [pid for plan in plans if plan.online for pid in plan.vanished_ids]
         self.summary.missing = mark_missing(self.db, vanished)
         for step in self.after_stages:
             if self.token.cancelled:
                 return
-            yield from step(self.token)
+            try:
+                ran = yield from step(self.token)
+            except Cancelled:
+                return  # the step committed what it finished; the rest waits for the next run
+            self.summary.stages.update(after_stage_counts(ran))
 
     def _image_stages(self, ingest: list[WorkItem], online_roots: list[int]) -> Iterator[Progress]:
         if self.retry_failed:
@@ -179,7 +228,7 @@ class Indexer:
             counts = writer.counts
             self.summary.indexed = counts.indexed
             self.summary.unchanged += counts.unchanged
-            self.summary.moved = counts.moved
+            self.summary.moved = self._moved + counts.moved
             self.summary.failed = counts.failed
             for name in self.summary.stages:
                 self.summary.stages[name] = {
@@ -188,7 +237,14 @@ class Indexer:
                 }
 
     def _scan(self, root: Root):
-        scanner = scan_root(self.db, root, self.exclude, self.retry_failed)
+        scanner = scan_root(
+            self.db,
+            root,
+            self.exclude,
+            self.retry_failed,
+            allowed=self._all_roots,
+            follow_external_links=self.follow_external_links,
+        )
         try:
             while True:
                 seen = next(scanner)

@@ -1,10 +1,11 @@
 """Comparing a root on disk with the index, and writing results back.
 
 A file whose size and mtime match its row costs a dict lookup. New and changed
-files are read; a new file whose content hash matches a photo whose old path
-no longer exists is that photo, moved: it keeps its row and everything attached
-to it. Files not found are marked missing, never deleted, and only when the
-walk of their root was complete.
+files are then matched to the photos they are by content (``identity.py``):
+moves, swaps and renames keep their rows and everything attached to them.
+Files not found are marked missing, never deleted, and only when the walk of
+their root was complete; photos under a folder that can't be read are
+unreadable for now, not missing.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from photoorg.pipeline.stages import ImageStage, StageMarks, clear_stages
 from photoorg.pipeline.work import WorkItem, WorkResult
-from photoorg.roots import PHOTOS_GENERATION, prefix_range, root_is_online
+from photoorg.roots import PHOTOS_GENERATION, is_within, prefix_range, root_is_online
+from photoorg.scan.metadata import DATE_FROM_FILE, METADATA_VERSION
 from photoorg.scan.walker import FileEntry, WalkProblem, walk
 from photoorg.store.db import Database, bump_generation
 from photoorg.store.schema import (
@@ -45,6 +47,7 @@ class RootPlan:
     files_seen: int = 0
     vanished_ids: list[int] = field(default_factory=list)
     problems: list[WalkProblem] = field(default_factory=list)
+    unreadable_ids: list[int] = field(default_factory=list)  # under a folder that can't be listed
 
 
 @dataclass
@@ -63,10 +66,19 @@ def file_date(mtime_ns: int) -> datetime:
     return datetime.fromtimestamp(mtime_ns / 1e9)
 
 
-def scan_root(db: Database, root: Root, exclude: frozenset[str], retry_failed: bool = False) -> Iterator[int]:
+def scan_root(
+    db: Database,
+    root: Root,
+    exclude: frozenset[str],
+    retry_failed: bool = False,
+    *,
+    allowed: Sequence[str] | None = None,
+    follow_external_links: bool = False,
+) -> Iterator[int]:
     """Walk one root, yielding the number of files seen so far now and then.
 
-    The plan is available as the generator's return value (``yield from``).
+    ``allowed`` are the folders symbolic links may lead into (all the library's
+    roots). The plan is available as the generator's return value (``yield from``).
     """
     plan = RootPlan(root_id=root.id, path=root.path)
     if not root_is_online(root.path):
@@ -95,7 +107,7 @@ def scan_root(db: Database, root: Root, exclude: frozenset[str], retry_failed: b
 
     reappeared: list[int] = []
     adopted: list[int] = []
-    for entry in walk(root.path, exclude):
+    for entry in walk(root.path, exclude, allowed=allowed, follow_external_links=follow_external_links):
         if isinstance(entry, WalkProblem):
             plan.problems.append(entry)
             continue
@@ -143,7 +155,14 @@ def scan_root(db: Database, root: Root, exclude: frozenset[str], retry_failed: b
             "Nothing was marked missing."
         )
         return plan
-    plan.vanished_ids = [r.id for r in rows.values() if r.missing_since is None]
+    locked = [p.path for p in plan.problems if p.unreadable_folder]
+    for row in rows.values():
+        if row.missing_since is not None:
+            continue
+        if any(is_within(row.path, folder) for folder in locked):
+            plan.unreadable_ids.append(row.id)
+        else:
+            plan.vanished_ids.append(row.id)
 
     with db.transaction() as s:
         now = datetime.now()
@@ -153,13 +172,25 @@ def scan_root(db: Database, root: Root, exclude: frozenset[str], retry_failed: b
             )
         if adopted:
             s.execute(update(Photo).where(Photo.id.in_(adopted)).values(root_id=root.id))
+        if plan.unreadable_ids:
+            for chunk in _chunks(plan.unreadable_ids):
+                s.execute(
+                    update(Photo)
+                    .where(Photo.id.in_(chunk))
+                    .values(state=PHOTO_UNREADABLE, error="its folder can't be read", updated_at=now)
+                )
         s.execute(delete(ScanError).where(ScanError.root_id == root.id))
         for problem in plan.problems:
             s.add(ScanError(root_id=root.id, path=problem.path, reason=problem.reason, at=now))
         s.execute(update(Root).where(Root.id == root.id).values(last_scan_at=now))
-        if reappeared or adopted:
+        if reappeared or adopted or plan.unreadable_ids:
             bump_generation(s, PHOTOS_GENERATION)
     return plan
+
+
+def _chunks(values: Sequence[int], size: int = 500) -> Iterator[Sequence[int]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def mark_missing(db: Database, photo_ids: Sequence[int]) -> int:
@@ -193,7 +224,6 @@ class ResultWriter:
         # the stale results of all of them.
         self.all_stages = list(all_stages)
         self.counts = IndexCounts()
-        self._root_online: dict[int | None, bool] = {}
         self._marks = StageMarks()
         self._saved_by: set[str] = set()
 
@@ -299,8 +329,10 @@ class ResultWriter:
             gps_lat=meta.gps_lat,
             gps_lon=meta.gps_lon,
             gps_alt=meta.gps_alt,
+            date_source=meta.date_source or DATE_FROM_FILE,
+            metadata_version=METADATA_VERSION,
             state=PHOTO_OK,
-            error=None,
+            error=item.note,  # why a file became a new photo (an ambiguous match), else cleared
             missing_since=None,
             updated_at=now,
         )
@@ -317,11 +349,7 @@ class ResultWriter:
             self.counts.indexed += 1
             return item.photo_id, self._sibling(s, result.content_hash, exclude=item.photo_id)
 
-        moved = self._moved_photo(s, result.content_hash)
-        if moved is not None:
-            s.execute(update(Photo).where(Photo.id == moved).values(**values))
-            self.counts.moved += 1
-            return moved, None
+        # Moves were settled before analysis (identity.py): a new path here is a new photo.
         # Core insert: the ORM's unit of work costs more than the row itself.
         new_id = s.execute(insert(Photo).values(added_at=now, **values)).inserted_primary_key[0]
         self.counts.indexed += 1
@@ -337,32 +365,6 @@ class ResultWriter:
             .order_by(Photo.id)
             .limit(1)
         )
-
-    def _moved_photo(self, s: Session, content_hash: str) -> int | None:
-        """A photo with this content whose file is no longer at its path, on a
-        root that is online (so "not there" means moved, not unplugged)."""
-        candidates = s.execute(
-            select(Photo.id, Photo.path, Photo.root_id)
-            .where(Photo.content_hash == content_hash)
-            .order_by(Photo.id)
-        ).all()
-        for candidate in candidates:
-            if os.path.lexists(candidate.path):
-                continue
-            if not self._online(s, candidate.root_id, candidate.path):
-                continue
-            return candidate.id
-        return None
-
-    def _online(self, s: Session, root_id: int | None, path: str) -> bool:
-        if root_id is None:
-            # A photo of a removed root: its own folder still being there is the
-            # best evidence that its drive is connected.
-            return os.path.isdir(os.path.dirname(path))
-        if root_id not in self._root_online:
-            root_path = s.scalar(select(Root.path).where(Root.id == root_id))
-            self._root_online[root_id] = bool(root_path) and root_is_online(root_path)
-        return self._root_online[root_id]
 
 
 def known_hashes(db: Database, sizes: set[int]) -> set[str]:

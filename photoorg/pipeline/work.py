@@ -12,6 +12,7 @@ from typing import Any
 
 from photoorg.errors import PhotoorgError
 from photoorg.pipeline.stages import ImageStage
+from photoorg.scan.files import read_regular_file
 from photoorg.scan.imageio import ImageReadError, decode, open_image
 from photoorg.scan.metadata import PhotoMetadata, read_metadata
 from photoorg.store.schema import PHOTO_FAILED, PHOTO_UNREADABLE
@@ -35,6 +36,7 @@ class WorkItem:
     ingest: bool = False  # read the hash and metadata (a new or changed file)
     stages: tuple[str, ...] = ()  # image stages this photo still needs
     content_hash: str | None = None  # as indexed, for photos already in the index
+    note: str | None = None  # for "Needs attention": why this file became a new photo
 
 
 @dataclass
@@ -56,8 +58,7 @@ class WorkResult:
 
 
 def _read(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read()
+    return read_regular_file(path)  # never blocks on a FIFO swapped in after the walk
 
 
 def _fatal_if_disk_full(exc: OSError, what: str) -> None:

@@ -33,7 +33,7 @@ def register_formats() -> None:
     with _lock:
         if _registered:
             return
-        from pillow_heif import register_heif_opener
+        from pillow_heif import register_heif_opener  # lazy: loads libheif; only when files are decoded
 
         # Thumbnails inside HEIC files are not needed: decoding goes through
         # libheif, which applies the container's rotation itself.

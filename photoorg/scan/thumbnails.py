@@ -36,10 +36,15 @@ class ThumbnailCache:
     def write(self, content_hash: str, image: Image.Image) -> Path:
         """Save a thumbnail of an upright RGB image. Raises OSError (disk full)."""
         target = self.path_for(content_hash)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        # Small copies of private photos: folders 0700 and files 0600 (the mode
+        # given at creation can only be narrowed by the umask, never widened).
+        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        target.parent.mkdir(exist_ok=True, mode=0o700)
         temp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
-            self.make(image).save(temp, "JPEG", quality=THUMBNAIL_QUALITY, optimize=False)
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                self.make(image).save(handle, "JPEG", quality=THUMBNAIL_QUALITY, optimize=False)
             os.replace(temp, target)
         finally:
             if temp.exists():

@@ -3,15 +3,22 @@
 The walk never raises for what it finds on disk. Unreadable folders and link
 loops come back as :class:`WalkProblem`; hidden and system folders are skipped;
 files that vanish between listing and stat are simply not reported.
+
+The walk stays inside the library's folders: a symbolic link (to a folder or a
+file) that leads elsewhere, say to ``/etc``, is reported and not followed
+unless the library allows it. Nothing but regular files is ever reported as a
+photo: FIFOs, devices and sockets (and links to them) are skipped with a
+reason, after a ``stat`` that never opens them.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from photoorg.scan.files import kind_of
 from photoorg.scan.formats import is_image_name
 
 # Folders that hold the system's or other apps' internals, never the user's photos.
@@ -45,6 +52,9 @@ class FileEntry:
 class WalkProblem:
     path: str
     reason: str
+    #: a folder that could not be listed: the photos indexed under it are
+    #: unreadable for now, not missing
+    unreadable_folder: bool = False
 
 
 def is_skipped_folder(name: str) -> bool:
@@ -60,24 +70,73 @@ def _hidden_on_windows(entry: os.DirEntry) -> bool:
     return bool(attributes & (_FILE_ATTRIBUTE_HIDDEN | _FILE_ATTRIBUTE_SYSTEM))
 
 
+def _is_link(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_symlink()
+    except OSError:
+        return False
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
 def _reason(exc: OSError) -> str:
     if isinstance(exc, PermissionError):
         return "permission denied"
     return exc.strerror or str(exc)
 
 
-def walk(root: str, exclude: frozenset[str] = frozenset()) -> Iterator[FileEntry | WalkProblem]:
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+class _LinkPolicy:
+    """Decides whether a symbolic link may be followed: only when it leads into
+    one of the allowed folders (the library's roots), unless all are allowed."""
+
+    def __init__(self, allowed: Sequence[str], exclude: frozenset[str], follow_external: bool) -> None:
+        self.allowed = [os.path.realpath(folder) for folder in allowed]
+        self.exclude = [os.path.realpath(folder) for folder in exclude]
+        self.follow_external = follow_external
+
+    def refusal(self, link: str) -> str | None:
+        """None when the link may be followed, else the reason it is not."""
+        target = os.path.realpath(link)
+        if any(_inside(target, folder) for folder in self.exclude):
+            return f"symbolic link into the library's own folder ({target}): not followed"
+        if self.follow_external or any(_inside(target, folder) for folder in self.allowed):
+            return None
+        return (
+            f"symbolic link to {target}, outside the library's folders: not followed "
+            "(allow with `photoorg roots --external-links follow`)"
+        )
+
+
+def walk(
+    root: str,
+    exclude: frozenset[str] = frozenset(),
+    *,
+    allowed: Sequence[str] | None = None,
+    follow_external_links: bool = False,
+) -> Iterator[FileEntry | WalkProblem]:
     """Yield the image files under ``root`` (depth first, sorted per folder).
 
     Symbolic links to folders are followed once: a folder reached again through
     a link (a loop, or a second link to it) is reported and not walked twice.
+    Links (to folders or files) that lead outside ``allowed`` (default: the
+    root itself) are reported and not followed unless ``follow_external_links``.
     ``exclude`` holds absolute folder paths to leave out (the library itself).
     """
     try:
         top = os.stat(root)
     except OSError as exc:
-        yield WalkProblem(root, _reason(exc))
+        yield WalkProblem(root, _reason(exc), unreadable_folder=True)
         return
+    links = _LinkPolicy(allowed if allowed is not None else [root], exclude, follow_external_links)
     seen: set[tuple[int, int]] = {(top.st_dev, top.st_ino)}
     stack = [root]
     check_windows_attrs = os.name == "nt"
@@ -87,11 +146,17 @@ def walk(root: str, exclude: frozenset[str] = frozenset()) -> Iterator[FileEntry
             with os.scandir(folder) as iterator:
                 entries = sorted(iterator, key=lambda e: e.name)
         except OSError as exc:
-            yield WalkProblem(folder, _reason(exc))
+            yield WalkProblem(folder, _reason(exc), unreadable_folder=True)
             continue
         subfolders: list[str] = []
         for entry in entries:
             name = entry.name
+            if _is_link(entry) and not name.startswith("."):
+                refusal = links.refusal(entry.path)
+                if refusal is not None:
+                    if (_is_dir(entry) and not is_skipped_folder(name)) or is_image_name(name):
+                        yield WalkProblem(entry.path, refusal)
+                    continue
             try:
                 is_dir = entry.is_dir()  # follows links
             except OSError:
@@ -129,6 +194,7 @@ def walk(root: str, exclude: frozenset[str] = frozenset()) -> Iterator[FileEntry
                 yield WalkProblem(entry.path, _reason(exc))
                 continue
             if not stat.S_ISREG(info.st_mode):
+                yield WalkProblem(entry.path, f"{kind_of(info.st_mode)}, not a photo file: skipped")
                 continue
             yield FileEntry(entry.path, info.st_size, info.st_mtime_ns)
         stack.extend(reversed(subfolders))

@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from sqlalchemy import select
 
-from photoorg.errors import ModelUnavailableError, PhotoorgError
+from photoorg.errors import AlbumNotFound, ModelUnavailableError, PhotoorgError
+from photoorg.extensions.fallback_rankers import fallback_rankers
+from photoorg.extensions.query_rewriters import query_rewriters
 from photoorg.ml.clip import ClipEncoder
 from photoorg.ml.registry import ModelChoice
 from photoorg.search.filters import SearchFilters, filter_clauses, filtered_photo_ids, visible_photos
-from photoorg.search.query import ParsedQuery, parse_query
+from photoorg.search.query import parse_query
 from photoorg.search.vector_index import VectorIndex
 from photoorg.store.db import Database
 from photoorg.store.schema import Album, Model, Photo
@@ -47,14 +49,6 @@ class SearchResults:
     mode: str  # "clip", "tags", "browse"
     notice: str = ""  # shown above results: why the ranking is not by meaning, etc.
     filters: SearchFilters = field(default_factory=SearchFilters)
-
-
-# Rankers that answer text queries when CLIP can't (tags, offline text model),
-# registered by later features. Each returns results or None to pass.
-FallbackRanker = Callable[["SearchEngine", str, SearchFilters, int], SearchResults | None]
-FALLBACK_RANKERS: list[FallbackRanker] = []
-# Features read the query before it runs (tags: bare tag words become tag filters).
-QUERY_REWRITERS: list[Callable[[SearchEngine, ParsedQuery], ParsedQuery]] = []
 
 
 class SearchEngine:
@@ -109,7 +103,7 @@ class SearchEngine:
         with self.db.session() as s:
             album_id = s.scalar(select(Album.id).where(Album.name == name))
         if album_id is None:
-            raise PhotoorgError(f"There is no album called {name!r}.")
+            raise AlbumNotFound(f"There is no album called {name!r}.")
         return SearchFilters(**{**filters.__dict__, "album_id": album_id})
 
     # -- queries -------------------------------------------------------------------
@@ -124,7 +118,7 @@ class SearchEngine:
         sort: str = SORT_RELEVANCE,
     ) -> SearchResults:
         parsed = parse_query(query)
-        for rewrite in QUERY_REWRITERS:
+        for rewrite in query_rewriters():  # tags: a bare tag word becomes its filter
             parsed = rewrite(self, parsed)
         combined = (filters or SearchFilters()).merged(parsed.filters)
         combined = self._resolve_album(parsed.album_name, combined)
@@ -134,7 +128,7 @@ class SearchEngine:
             encoder = self._encoder_for()
             index = self.vector_index()
         except (ModelUnavailableError, SearchUnavailable) as exc:
-            for ranker in FALLBACK_RANKERS:
+            for ranker in fallback_rankers():  # tags: ranking by tags and their words
                 results = ranker(self, parsed.text, combined, limit)
                 if results is not None:
                     results.notice = " ".join(filter(None, [_fallback_notice(exc), results.notice]))

@@ -1,17 +1,20 @@
 """Filters that narrow a search or a browse: folder, dates, camera, and the
-user's own marks. Features added later (tags, people) add their own clauses
-through :data:`EXTRA_CLAUSES`, so this module never needs to know them.
+user's own marks. Capabilities add their own clauses
+(:mod:`photoorg.extensions.filter_clauses`), so this module never needs to
+know them. ``tags``, ``excluded_tags`` and ``people`` predate that and stay
+fields; a new capability keeps its values under its key in ``extra``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.sql import Select
 
+from photoorg.extensions import filter_clauses as extension_clauses
 from photoorg.roots import normalise, prefix_range
 from photoorg.store.schema import PHOTO_OK, AlbumPhoto, Photo, PhotoGroupMember
 
@@ -29,7 +32,8 @@ class SearchFilters:
     tags: tuple[str, ...] = ()  # all must be present
     excluded_tags: tuple[str, ...] = ()
     people: tuple[str, ...] = ()  # all must be in the photo (names or ids)
-    extra: dict = field(default_factory=dict, hash=False, compare=False)
+    #: capability name -> its filter values (read by its registered clause)
+    extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def active(self) -> bool:
@@ -46,6 +50,7 @@ class SearchFilters:
                 self.tags,
                 self.excluded_tags,
                 self.people,
+                self.extra,
             )
         )
 
@@ -62,12 +67,9 @@ class SearchFilters:
             changes["min_rating"] = other.min_rating
         for name in ("tags", "excluded_tags", "people"):
             changes[name] = tuple(dict.fromkeys(getattr(self, name) + getattr(other, name)))
+        if other.extra:
+            changes["extra"] = {**self.extra, **other.extra}
         return replace(self, **changes)
-
-
-# Clauses contributed by later features: each takes the filters and returns a
-# SQL condition on Photo (or None when it has nothing to say).
-EXTRA_CLAUSES: list[Callable[[SearchFilters], ColumnElement | None]] = []
 
 
 def visible_photos() -> ColumnElement:
@@ -109,8 +111,8 @@ def filter_clauses(filters: SearchFilters) -> list[ColumnElement]:
         clauses.append(Photo.favorite.is_(True))
     if filters.min_rating:
         clauses.append(Photo.rating >= filters.min_rating)
-    for extra in EXTRA_CLAUSES:
-        clause = extra(filters)
+    for extension_clause in extension_clauses.filter_clauses():
+        clause = extension_clause(filters)
         if clause is not None:
             clauses.append(clause)
     return clauses

@@ -8,7 +8,12 @@ the form ``key:value`` are filters, and a leading ``-`` negates a tag::
     is:favorite rating:4
 
 Values with spaces go in quotes. An unknown key is kept as plain text, so
-"note: 10:30" still searches for what it says.
+"note: 10:30" still searches for what it says. The keys below are the core's;
+capabilities add theirs (``tag:`` and ``person:`` come from the tags and
+people capabilities, see :mod:`photoorg.extensions.query_keys`).
+A known key with a value out of range (``rating:9``), with no value (``tag:``),
+or repeated beyond :data:`MAX_LIST_FILTERS` is a :class:`~photoorg.errors.UsageError`
+that names what is allowed.
 """
 
 from __future__ import annotations
@@ -18,24 +23,14 @@ import re
 import shlex
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
-from photoorg.errors import PhotoorgError
+from photoorg.errors import InvalidDate, UsageError
+from photoorg.extensions.query_keys import FilterUpdate, QueryKeyHandler, query_keys
 from photoorg.search.filters import SearchFilters
 
-_KEYS = {
-    "tag",
-    "person",
-    "camera",
-    "folder",
-    "after",
-    "before",
-    "from",
-    "to",
-    "date",
-    "album",
-    "is",
-    "rating",
-}
+# Not a filter field: the album is looked up by name when the query runs.
+_ALBUM_NAME = "album_name"
 
 
 @dataclass
@@ -59,6 +54,11 @@ def _tokens(query: str) -> list[str]:
         return query.split()
 
 
+# Each tag: or person: filter is one clause of the SQL query, and SQLite refuses
+# an expression nested deeper than 1000; far fewer are ever useful.
+MAX_LIST_FILTERS = 50
+MAX_RATING = 5
+
 _DATE = re.compile(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?$")
 
 
@@ -67,7 +67,7 @@ def parse_date(text: str, *, end: bool = False) -> date:
     year or month, so before:2019-06 includes all of June."""
     match = _DATE.match(text.strip())
     if not match:
-        raise PhotoorgError(f"{text!r} is not a date; write YYYY, YYYY-MM or YYYY-MM-DD.")
+        raise InvalidDate(f"{text!r} is not a date; write YYYY, YYYY-MM or YYYY-MM-DD.")
     year = int(match.group(1))
     month = int(match.group(2)) if match.group(2) else (12 if end else 1)
     if match.group(3):
@@ -77,49 +77,103 @@ def parse_date(text: str, *, end: bool = False) -> date:
     try:
         return date(year, month, day)
     except ValueError as exc:
-        raise PhotoorgError(f"{text!r} is not a valid date ({exc}).") from exc
+        raise InvalidDate(f"{text!r} is not a valid date ({exc}).") from exc
+
+
+def _after(value: str, negated: bool) -> FilterUpdate:
+    return {"date_from": parse_date(value)}
+
+
+def _before(value: str, negated: bool) -> FilterUpdate:
+    return {"date_to": parse_date(value, end=True)}
+
+
+def _on_date(value: str, negated: bool) -> FilterUpdate:
+    return {"date_from": parse_date(value), "date_to": parse_date(value, end=True)}
+
+
+def _is(value: str, negated: bool) -> FilterUpdate | None:
+    return {"favorites_only": True} if value.lower() in ("favorite", "favourite", "fav") else None
+
+
+def _rating(value: str, negated: bool) -> FilterUpdate:
+    """'4' or '4+': at least this many stars."""
+    try:
+        stars = int(value.removesuffix("+"))
+    except ValueError:
+        stars = -1
+    if not 0 <= stars <= MAX_RATING:
+        raise UsageError(f"rating:{value} is out of range: use rating:0 to rating:{MAX_RATING}.")
+    return {"min_rating": stars}
+
+
+# The core's keys (extensions.query_keys.CORE_KEYS), read the same way as a
+# capability's; a "-" is ignored by all of them.
+CORE_KEY_HANDLERS: dict[str, QueryKeyHandler] = {
+    "camera": lambda value, negated: {"camera": value},
+    "folder": lambda value, negated: {"folder": value},
+    "after": _after,
+    "from": _after,
+    "before": _before,
+    "to": _before,
+    "date": _on_date,
+    "album": lambda value, negated: {_ALBUM_NAME: value},
+    "is": _is,
+    "rating": _rating,
+}
+
+
+_EXAMPLES = {
+    "tag": "beach",
+    "person": '"Aunt Mary"',
+    "camera": "canon",
+    "folder": "~/Pictures/2019",
+    "after": "2019-06",
+    "before": "2019",
+    "from": "2019-06",
+    "to": "2019-08",
+    "date": "2019-07",
+    "album": '"Summer 2019"',
+    "is": "favorite",
+    "rating": "4",
+    "text": '"exact words"',
+    "place": "Paris",
+}
+
+
+def _apply(fields: dict[str, Any], update: FilterUpdate) -> None:
+    for name, value in update.items():
+        if isinstance(value, tuple):
+            fields[name] = fields.get(name, ()) + value
+        elif isinstance(value, dict):
+            fields[name] = {**fields.get(name, {}), **value}
+        else:
+            fields[name] = value
 
 
 def parse_query(query: str) -> ParsedQuery:
     words: list[str] = []
-    tags: list[str] = []
-    excluded: list[str] = []
-    people: list[str] = []
-    values: dict = {}
-    album_name = None
+    fields: dict[str, Any] = {}
+    capability_keys = query_keys()
     for token in _tokens(query):
         negated = token.startswith("-") and ":" in token
         body = token[1:] if negated else token
         key, sep, value = body.partition(":")
         key = key.lower()
-        if not sep or key not in _KEYS or not value:
+        handler = CORE_KEY_HANDLERS.get(key) or capability_keys.get(key)
+        if sep and handler and not value.strip():
+            raise UsageError(f"{key}: needs a value, e.g. {key}:{_EXAMPLES.get(key, 'VALUE')}")
+        update = handler(value, negated) if sep and handler else None
+        if update is None:
             words.append(token)
-            continue
-        if key == "tag":
-            (excluded if negated else tags).append(value.lower())
-        elif key == "person":
-            people.append(value)
-        elif key == "camera":
-            values["camera"] = value
-        elif key == "folder":
-            values["folder"] = value
-        elif key in ("after", "from"):
-            values["date_from"] = parse_date(value)
-        elif key in ("before", "to"):
-            values["date_to"] = parse_date(value, end=True)
-        elif key == "date":
-            values["date_from"] = parse_date(value)
-            values["date_to"] = parse_date(value, end=True)
-        elif key == "album":
-            album_name = value
-        elif key == "is" and value.lower() in ("favorite", "favourite", "fav"):
-            values["favorites_only"] = True
-        elif key == "rating":
-            try:
-                values["min_rating"] = max(0, min(5, int(value.rstrip("+"))))
-            except ValueError:
-                words.append(token)
         else:
-            words.append(token)
-    filters = SearchFilters(tags=tuple(tags), excluded_tags=tuple(excluded), people=tuple(people), **values)
-    return ParsedQuery(text=" ".join(words).strip(), filters=filters, album_name=album_name, words=words)
+            _apply(fields, update)
+    for given in fields.values():
+        if isinstance(given, tuple) and len(given) > MAX_LIST_FILTERS:
+            raise UsageError(
+                f"At most {MAX_LIST_FILTERS} filters of a kind in one search (got {len(given)})."
+            )
+    album_name = fields.pop(_ALBUM_NAME, None)
+    return ParsedQuery(
+        text=" ".join(words).strip(), filters=SearchFilters(**fields), album_name=album_name, words=words
+    )

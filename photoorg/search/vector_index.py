@@ -1,95 +1,247 @@
-"""All vectors of one model as one in-memory float32 matrix, kept in step with the DB.
+"""The vectors of one model, ranked by cosine, kept in step with the database.
 
-Brute-force cosine ranking (a matrix-vector product) over normalised float32
-vectors is exact and, in numpy, fast enough for a personal library: ~100k
-vectors in a few ms, 1M in well under the latency budget. Staleness is
-detected with one read of a generation counter; new rows are appended by id,
-and anything else (a deletion, a replaced vector) reloads the matrix.
+The bulk lives in a snapshot on disk (see vector_store.py): memory-mapped, so
+a process's first query doesn't load a million vectors from SQLite first, and
+with an IVF index past a size where brute force stops being instant. What
+changed since the snapshot was written is applied in memory:
+
+- rows added since (embedding ids only grow) are a small "tail" searched
+  exactly beside it;
+- rows deleted or replaced since (a replaced vector is a delete and an
+  insert) are masked out;
+- photos missing or unreadable are masked out by photo id.
+
+A snapshot is used only if the database names it (a token setting written
+when it is made): a re-created or restored database, or another library's
+files, never pass. Staleness in a running process costs one read of the
+generation counters per query. The index run rebuilds the snapshot when the
+changes pile up (:func:`update_vector_store`).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Generator
+from pathlib import Path
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from photoorg.pipeline.clip_stage import EMBEDDINGS_GENERATION
+from photoorg.progress import Progress
 from photoorg.roots import PHOTOS_GENERATION
+from photoorg.search import vector_store
+from photoorg.search.vector_store import Snapshot
 from photoorg.store.db import Database
-from photoorg.store.schema import PHOTO_OK, Embedding, Photo
+
+log = logging.getLogger(__name__)
+
+STAGE = "search-index"
+TOKEN_SETTING = "vectors.snapshot:{model_id}"
+# The index run rewrites the snapshot once the changes since exceed this share
+# of it (or this many rows, for small libraries, where rewriting is cheap).
+REBUILD_SHARE = 0.05
+REBUILD_MIN_ROWS = 2_000
+# A filter admitting at most this many photos is ranked exactly on their rows.
+EXACT_FILTER_ROWS = 50_000
+
+
+def store_dir(db: Database, model_id: int) -> Path:
+    return db.path.parent / "vectors" / f"model-{model_id}"
 
 
 class VectorIndex:
-    def __init__(self, db: Database, model_id: int, dim: int) -> None:
+    def __init__(self, db: Database, model_id: int, dim: int, folder: Path | None = None) -> None:
         self.db = db
         self.model_id = model_id
         self.dim = dim
+        self.folder = folder or store_dir(db, model_id)
         self._lock = threading.Lock()
-        self._ids = np.empty(0, dtype=np.int64)  # photo ids, row-aligned with the matrix
-        self._matrix = np.empty((0, dim), dtype=np.float32)
-        self._last_row_id = 0
-        self._generation = -1
-        self._present_generation = -1
-        self._present_mask = np.empty(0, dtype=bool)
+        self._snapshot: Snapshot | None = None
+        self._alive: np.ndarray | None = None  # snapshot rows still in the database (None: all)
+        self._tail_ids = np.empty(0, dtype=np.int64)
+        self._tail_rows = np.empty(0, dtype=np.int64)
+        self._tail = np.empty((0, dim), dtype=np.float32)
+        self._absent = np.empty(0, dtype=np.int64)  # photo ids not to rank (missing, unreadable)
+        self._by_photo: np.ndarray | None = None  # snapshot positions sorted by photo id
+        self._state: tuple | None = None
 
     def __len__(self) -> int:
-        return len(self._ids)
+        """Vectors held (rows deleted since the snapshot not counted)."""
+        if self._snapshot is None:
+            return len(self._tail_ids)
+        alive = len(self._snapshot) if self._alive is None else int(self._alive.sum())
+        return alive + len(self._tail_ids)
 
     # -- keeping in step -----------------------------------------------------------
 
     def refresh(self) -> None:
         with self._lock:
+            token_key = TOKEN_SETTING.format(model_id=self.model_id)
             generations = self.db.generations(EMBEDDINGS_GENERATION, PHOTOS_GENERATION)
-            generation = generations[EMBEDDINGS_GENERATION]
-            if generation != self._generation:
-                self._sync()
-                self._generation = generation
-                self._present_generation = -1
-            photos_generation = generations[PHOTOS_GENERATION]
-            if photos_generation != self._present_generation:
-                self._present_mask = self._load_present_mask()
-                self._present_generation = photos_generation
+            token = self.db.get_setting(token_key)
+            state = (generations[EMBEDDINGS_GENERATION], token)
+            if self._state is None or state != self._state[0]:
+                self._sync(token)
+            if self._state is None or generations[PHOTOS_GENERATION] != self._state[1]:
+                self._absent = self._load_absent()
+            self._state = (state, generations[PHOTOS_GENERATION])
 
-    def _sync(self) -> None:
-        with self.db.session() as s:
-            count = s.scalar(select(func.count()).where(Embedding.model_id == self.model_id)) or 0
-            connection = s.connection()
-            rows = connection.exec_driver_sql(
-                "SELECT id, photo_id, vector FROM embeddings WHERE model_id = ? AND id > ? ORDER BY id",
-                (self.model_id, self._last_row_id),
-            ).fetchall()
-            if len(self._ids) + len(rows) != count:
-                # Rows were deleted or replaced since the last look: start over.
-                rows = connection.exec_driver_sql(
-                    "SELECT id, photo_id, vector FROM embeddings WHERE model_id = ? ORDER BY id",
-                    (self.model_id,),
-                ).fetchall()
-                self._ids = np.empty(0, dtype=np.int64)
-                self._matrix = np.empty((0, self.dim), dtype=np.float32)
-        if not rows:
+    def needs_rebuild(self) -> bool:
+        """Whether the snapshot is missing, or the changes since it pile up."""
+        self.refresh()
+        snapshot = self._snapshot
+        if snapshot is None or snapshot.folder is None:
+            return True
+        if not snapshot.meta.get("ivf") and len(self) >= vector_store.IVF_MIN_ROWS:
+            return True
+        dead = 0 if self._alive is None else int((~self._alive).sum())
+        return dead + len(self._tail_ids) > max(REBUILD_MIN_ROWS, REBUILD_SHARE * len(snapshot))
+
+    def rebuild(self, *, ivf: bool = True) -> int:
+        """Write a new snapshot of every row; returns how many. Without ``ivf``
+        (a query waiting on it) no IVF is trained: the index run adds it later."""
+        with self._lock:
+            self._build(ivf=ivf)
+            self._state = None
+        self.refresh()
+        return len(self)
+
+    def _sync(self, token: str | None) -> None:
+        snapshot = self._snapshot
+        if snapshot is None or snapshot.folder is None or token != snapshot.token:
+            snapshot = self.valid_snapshot(token)
+        if snapshot is None:
+            # No usable snapshot: write one now, without the IVF, whose
+            # training is for the index run, not for a waiting query.
+            self._build(ivf=False)
             return
-        ids = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
-        matrix = np.frombuffer(b"".join(r[2] for r in rows), dtype="<f4").reshape(len(rows), self.dim)
-        self._ids = np.concatenate([self._ids, ids]) if len(self._ids) else ids
-        self._matrix = np.vstack([self._matrix, matrix]) if len(self._matrix) else matrix.copy()
-        self._last_row_id = rows[-1][0]
+        self._adopt(snapshot)
 
-    def _load_present_mask(self) -> np.ndarray:
-        """Rows whose photo is readable and where the index says it is."""
+    def valid_snapshot(self, token: str | None) -> Snapshot | None:
+        """The snapshot on disk, if it is the one the database names by ``token``."""
+        if token is None:
+            return None
+        snapshot = vector_store.read_snapshot(self.folder)
+        if snapshot is None:
+            return None
+        meta = snapshot.meta
+        if meta.get("token") != token or meta.get("model_id") != self.model_id or meta.get("dim") != self.dim:
+            return None
+        return snapshot
+
+    def _adopt(self, snapshot: Snapshot) -> None:
+        """Take ``snapshot`` and work out what changed in the database since."""
         with self.db.session() as s:
-            present = np.fromiter(
-                s.scalars(select(Photo.id).where(Photo.state == PHOTO_OK, Photo.missing_since.is_(None))),
-                dtype=np.int64,
+            connection = s.connection()
+            count = connection.exec_driver_sql(
+                "SELECT count(*) FROM embeddings WHERE model_id = ?", (self.model_id,)
+            ).scalar()
+            tail = connection.exec_driver_sql(
+                "SELECT id, photo_id, vector FROM embeddings WHERE model_id = ? AND id > ? ORDER BY id",
+                (self.model_id, snapshot.max_row_id),
+            ).fetchall()
+            alive = None
+            if count - len(tail) != len(snapshot):
+                # Rows of the snapshot were deleted (or replaced) since.
+                kept = np.fromiter(
+                    (
+                        r[0]
+                        for r in connection.exec_driver_sql(
+                            "SELECT id FROM embeddings WHERE model_id = ? AND id <= ?",
+                            (self.model_id, snapshot.max_row_id),
+                        )
+                    ),
+                    dtype=np.int64,
+                )
+                alive = np.isin(snapshot.row_ids, kept)
+        if snapshot is not self._snapshot:
+            self._by_photo = None
+        self._snapshot, self._alive = snapshot, alive
+        self._set_tail(tail)
+
+    def _set_tail(self, rows) -> None:
+        self._tail_rows = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        self._tail_ids = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+        self._tail = (
+            np.frombuffer(b"".join(r[2] for r in rows), dtype="<f4").reshape(len(rows), self.dim)
+            if rows
+            else np.empty((0, self.dim), dtype=np.float32)
+        )
+
+    def _build(self, *, ivf: bool) -> None:
+        row_ids, photo_ids, matrix = self._read_all()
+        token = vector_store.new_token()
+        try:
+            snapshot = vector_store.write_snapshot(
+                self.folder,
+                row_ids,
+                photo_ids,
+                matrix,
+                token=token,
+                model_id=self.model_id,
+                ivf_min_rows=vector_store.IVF_MIN_ROWS if ivf else len(matrix) + 1,
             )
-        return np.isin(self._ids, present)
+            self.db.set_setting(TOKEN_SETTING.format(model_id=self.model_id), token)
+        except (OSError, SQLAlchemyError) as exc:
+            # A read-only library: search from memory, rebuilt per process.
+            log.info("search index kept in memory only: %s", exc)
+            meta = {"token": None, "max_row_id": int(row_ids.max()) if len(row_ids) else 0, "ivf": False}
+            snapshot = Snapshot(None, meta, matrix, photo_ids, row_ids)
+        self._snapshot, self._alive, self._by_photo = snapshot, None, None
+        self._set_tail([])
+
+    def _read_all(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every row of the model, read in chunks (no million-tuple list)."""
+        row_chunks, photo_chunks, vector_chunks = [], [], []
+        with self.db.session() as s:
+            cursor = s.connection().exec_driver_sql(
+                "SELECT id, photo_id, vector FROM embeddings WHERE model_id = ? ORDER BY id", (self.model_id,)
+            )
+            while rows := cursor.fetchmany(20_000):
+                row_chunks.append(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
+                photo_chunks.append(np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows)))
+                joined = b"".join(r[2] for r in rows)
+                vector_chunks.append(np.frombuffer(joined, dtype="<f4").reshape(len(rows), self.dim))
+        if not row_chunks:
+            return np.empty(0, np.int64), np.empty(0, np.int64), np.empty((0, self.dim), np.float32)
+        return np.concatenate(row_chunks), np.concatenate(photo_chunks), np.concatenate(vector_chunks)
+
+    def _load_absent(self) -> np.ndarray:
+        """Photos not to rank: missing, or no longer readable."""
+        with self.db.session() as s:
+            rows = s.connection().exec_driver_sql(
+                "SELECT id FROM photos WHERE state != 'ok' OR missing_since IS NOT NULL"
+            )
+            return np.sort(np.fromiter((r[0] for r in rows), dtype=np.int64))
+
+    def vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every live (photo id, vector) row: the snapshot's, then the tail's."""
+        self.refresh()
+        snapshot = self._snapshot
+        if snapshot is None:
+            return self._tail_ids, self._tail
+        live = slice(None) if self._alive is None else self._alive
+        return (
+            np.concatenate([snapshot.photo_ids[live], self._tail_ids]),
+            np.concatenate([np.asarray(snapshot.matrix[live]), self._tail]),
+        )
 
     # -- ranking -------------------------------------------------------------------
 
     def vector_of(self, photo_id: int) -> np.ndarray | None:
         self.refresh()
-        where = np.nonzero(self._ids == photo_id)[0]
-        return None if len(where) == 0 else self._matrix[where[0]]
+        where = np.nonzero(self._tail_ids == photo_id)[0]
+        if len(where):
+            return np.array(self._tail[where[-1]])
+        snapshot = self._snapshot
+        if snapshot is None:
+            return None
+        rows = np.nonzero(snapshot.photo_ids == photo_id)[0]
+        if self._alive is not None:
+            rows = rows[self._alive[rows]]
+        return None if len(rows) == 0 else np.array(snapshot.matrix[rows[0]])
 
     def rank(
         self,
@@ -99,29 +251,112 @@ class VectorIndex:
         allowed: np.ndarray | None = None,
         min_score: float | None = None,
         exclude: set[int] | None = None,
+        probes: int | None = None,
     ) -> list[tuple[int, float]]:
         """The best ``limit`` (photo id, cosine) pairs, best first.
 
-        ``allowed`` is a sorted array of photo ids a filter admits (None: all).
+        ``allowed`` is an array of photo ids a filter admits (None: all).
+        ``probes`` overrides how many IVF lists are read (benchmarks).
         """
         self.refresh()
-        if len(self._ids) == 0 or limit <= 0:
+        if limit <= 0:
             return []
-        scores = self._matrix @ query.astype(np.float32, copy=False)
-        mask = self._present_mask.copy()
+        query = np.asarray(query, dtype=np.float32)
+        excluded = np.fromiter(exclude, dtype=np.int64) if exclude else None
+        found: list[tuple[np.ndarray, np.ndarray]] = []
+        snapshot = self._snapshot
+        if snapshot is not None and len(snapshot):
+            positions, ids, scores = snapshot.score(
+                query, self._candidate_rows(snapshot, query, allowed, probes)
+            )
+            keep = np.ones(len(ids), dtype=bool) if self._alive is None else self._alive[positions]
+            found.append(self._admitted(ids, scores, keep, allowed, min_score, excluded, limit))
+        if len(self._tail_ids):
+            scores = self._tail @ query
+            keep = np.ones(len(scores), dtype=bool)
+            found.append(self._admitted(self._tail_ids, scores, keep, allowed, min_score, excluded, limit))
+        if not found:
+            return []
+        ids = np.concatenate([f[0] for f in found])
+        scores = np.concatenate([f[1] for f in found])
+        order = np.argsort(-scores, kind="stable")[:limit]
+        return [(int(ids[i]), float(scores[i])) for i in order]
+
+    def _candidate_rows(
+        self, snapshot: Snapshot, query: np.ndarray, allowed: np.ndarray | None, probes: int | None
+    ) -> np.ndarray | list[tuple[int, int]] | None:
+        """Snapshot rows to score: None (all), row spans (IVF lists) or positions."""
+        if snapshot.centroids is None:
+            return None
+        if allowed is not None and len(allowed) <= EXACT_FILTER_ROWS:
+            # Few photos pass the filter: score exactly those, whatever list they are in.
+            if self._by_photo is None:
+                self._by_photo = np.argsort(snapshot.photo_ids, kind="stable")
+            sorted_ids = snapshot.photo_ids[self._by_photo]
+            allowed = np.asarray(allowed, dtype=np.int64)
+            start = np.searchsorted(sorted_ids, allowed, side="left")
+            end = np.searchsorted(sorted_ids, allowed, side="right")
+            hits = start < end
+            if not hits.any():
+                return np.empty(0, dtype=np.int64)
+            # A photo has one row per snapshot, but a replaced one may have two (one dead).
+            spans = [np.arange(a, b) for a, b in zip(start[hits], end[hits])]
+            return np.sort(self._by_photo[np.concatenate(spans)])
+        count = probes or snapshot.default_probes()
         if allowed is not None:
-            mask &= np.isin(self._ids, allowed, assume_unique=False)
-        if exclude:
-            mask &= ~np.isin(self._ids, np.fromiter(exclude, dtype=np.int64))
+            # A filter thins every list: read more of them to find as many candidates.
+            share = max(len(allowed) / len(snapshot), 1e-6)
+            count = int(np.ceil(count / share))
+        if count >= len(snapshot.centroids):
+            return None
+        return snapshot.probe_spans(query, count)
+
+    def _admitted(
+        self,
+        ids: np.ndarray,
+        scores: np.ndarray,
+        keep: np.ndarray,
+        allowed: np.ndarray | None,
+        min_score: float | None,
+        excluded: np.ndarray | None,
+        limit: int,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The best ``limit`` of the rows that pass every mask."""
+        if len(self._absent):
+            keep &= ~np.isin(ids, self._absent)
+        if allowed is not None:
+            keep &= np.isin(ids, allowed)
+        if excluded is not None:
+            keep &= ~np.isin(ids, excluded)
         if min_score is not None:
-            mask &= scores >= min_score
-        candidates = np.nonzero(mask)[0]
-        if len(candidates) == 0:
-            return []
-        candidate_scores = scores[candidates]
+            keep &= scores >= min_score
+        candidates = np.nonzero(keep)[0]
         if len(candidates) > limit:
-            top = np.argpartition(-candidate_scores, limit - 1)[:limit]
-        else:
-            top = np.arange(len(candidates))
-        order = top[np.argsort(-candidate_scores[top], kind="stable")]
-        return [(int(self._ids[candidates[i]]), float(candidate_scores[i])) for i in order]
+            candidates = candidates[np.argpartition(-scores[candidates], limit - 1)[:limit]]
+        return ids[candidates], np.asarray(scores[candidates], dtype=np.float32)
+
+
+def update_vector_store(db: Database, model_key: str) -> Generator[Progress, None, dict[str, dict[str, int]]]:
+    """After an index run: rewrite the model's snapshot (with its IVF when the
+    library is large enough) once the changes since the last one pile up."""
+    from sqlalchemy import select
+
+    from photoorg.store.schema import Model
+
+    with db.session() as s:
+        model = s.scalar(select(Model).where(Model.key == model_key))
+    if model is None:
+        return {}
+    token_key = TOKEN_SETTING.format(model_id=model.id)
+    before = db.get_setting(token_key)
+    yield Progress(STAGE, 0, None, message="Updating the search index")
+    index = VectorIndex(db, model.id, model.dim)
+    # No usable snapshot: build it once, IVF included (refresh() would first
+    # write one without, reading every vector twice).
+    if index.valid_snapshot(before) is None or index.needs_rebuild():
+        index.rebuild()
+    if db.get_setting(token_key) == before:
+        return {}
+    count = len(index)
+    yield Progress(STAGE, count, count, message="Updating the search index")
+    return {STAGE: {"done": count, "failed": 0}}

@@ -9,16 +9,24 @@ rather than guessed at.
 To change the schema: append a function to ``MIGRATIONS``, mirror the change in
 ``schema.py``, and add a fixture of the previous version under
 ``tests/fixtures/``. Never edit a migration that has shipped.
+
+A capability keeps its own tables in a chain of its own
+(:mod:`photoorg.extensions.schemas`), run after this one with the same backup
+and refusal rules; its version is the setting ``schema.<name>``. The tags and
+people tables predate that and stay in this chain (v3, v4), so libraries
+written before it open unchanged.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
 from photoorg.errors import LibraryError, NewerDatabaseError
+from photoorg.extensions.schemas import SchemaChain
 
 # "PhOr" as a big-endian int: marks the file as a photoorg library.
 APPLICATION_ID = 0x50684F72
@@ -243,11 +251,28 @@ def _v4_people(con: sqlite3.Connection) -> None:
     )
 
 
+def _v5_metadata_source(con: sqlite3.Connection) -> None:
+    """Where each photo's date came from (EXIF, XMP, IPTC, or the file's time),
+    and the version of the metadata reader that read it, so that a rescan can
+    re-read the headers of photos read by an older reader. Existing rows were
+    read by version 1; the only source known for them is the file's time,
+    where they had no date at all."""
+    _run(
+        con,
+        """
+        ALTER TABLE photos ADD COLUMN date_source VARCHAR(8);
+        ALTER TABLE photos ADD COLUMN metadata_version INTEGER NOT NULL DEFAULT 1;
+        UPDATE photos SET date_source = 'file' WHERE taken_at IS NULL
+        """,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1_core,
     _v2_organise,
     _v3_tags,
     _v4_people,
+    _v5_metadata_source,
 ]
 LATEST_VERSION = len(MIGRATIONS)
 
@@ -256,10 +281,12 @@ def schema_version(con: sqlite3.Connection) -> int:
     return con.execute("PRAGMA user_version").fetchone()[0]
 
 
-def _backup(con: sqlite3.Connection, db_path: Path, backups_dir: Path, version: int) -> Path:
+def _backup(
+    con: sqlite3.Connection, db_path: Path, backups_dir: Path, version: int, capabilities: str = ""
+) -> Path:
     backups_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    target = backups_dir / f"{db_path.stem}-v{version}-{stamp}.db"
+    target = backups_dir / f"{db_path.stem}-v{version}{capabilities}-{stamp}.db"
     dest = sqlite3.connect(target)
     try:
         con.backup(dest)  # consistent even while WAL holds uncheckpointed pages
@@ -268,8 +295,115 @@ def _backup(con: sqlite3.Connection, db_path: Path, backups_dir: Path, version: 
     return target
 
 
-def migrate(db_path: Path, backups_dir: Path, *, target: int = LATEST_VERSION) -> int:
-    """Bring the database at ``db_path`` to ``target``; returns the version found.
+def _check_identity(con: sqlite3.Connection, db_path: Path) -> int:
+    """The schema version of a readable photoorg database; a clear error otherwise."""
+    try:
+        found = schema_version(con)
+        app_id = con.execute("PRAGMA application_id").fetchone()[0]
+        has_tables = con.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+    except sqlite3.DatabaseError as exc:
+        if isinstance(exc, sqlite3.OperationalError) and "locked" not in str(exc):
+            raise LibraryError(f"Can't open the library database {db_path}: {exc}") from None
+        from photoorg.config import LibraryPaths
+        from photoorg.doctor import damaged_error
+
+        raise damaged_error(LibraryPaths(db_path.parent), str(exc)) from None
+    if has_tables and app_id != APPLICATION_ID:
+        raise LibraryError(f"{db_path} is an SQLite file but not a photoorg library.")
+    if found > LATEST_VERSION:
+        raise NewerDatabaseError(
+            f"The library at {db_path.parent} was written by a newer version of photoorg "
+            f"(schema version {found}; this version knows up to {LATEST_VERSION}). "
+            "Update photoorg to open it. The library was not changed."
+        )
+    return found
+
+
+def check_current(db_path: Path, schemas: Sequence[SchemaChain] = ()) -> int:
+    """For a library opened read-only: it must exist and need no migration,
+    of the core's tables or of any capability's."""
+    if not db_path.is_file():
+        raise LibraryError(f"There is no library at {db_path.parent}, and the folder is read-only.")
+    try:
+        con = sqlite3.connect(f"file:{db_path}?mode=ro&immutable=1", uri=True)
+    except sqlite3.Error as exc:
+        raise LibraryError(f"Can't open the library database {db_path}: {exc}") from exc
+    try:
+        found = _check_identity(con, db_path)
+        chains = _pending_chains(con, db_path, found, schemas)
+    finally:
+        con.close()
+    if found < LATEST_VERSION or chains:
+        raise LibraryError(
+            f"The library at {db_path.parent} needs an upgrade to this version of photoorg, "
+            "which can't be done while it is read-only. Open it once where it can be written."
+        )
+    return found
+
+
+def capability_version(con: sqlite3.Connection, name: str) -> int:
+    """The version of a capability's own tables in this database (0: none yet)."""
+    row = con.execute("SELECT value FROM settings WHERE key = ?", (_version_key(name),)).fetchone()
+    return int(json.loads(row[0])) if row and row[0] is not None else 0
+
+
+def _version_key(name: str) -> str:
+    return f"schema.{name}"
+
+
+def _pending_chains(
+    con: sqlite3.Connection, db_path: Path, found: int, schemas: Sequence[SchemaChain]
+) -> list[tuple[SchemaChain, int]]:
+    """The chains with steps to run, each with the version it is at."""
+    pending = []
+    for chain in schemas:
+        at = capability_version(con, chain.name) if found > 0 else 0
+        if at > chain.latest:
+            raise NewerDatabaseError(
+                f"The library at {db_path.parent} was written by a newer version of photoorg "
+                f"(the {chain.name} tables are at version {at}; this version knows up to {chain.latest}). "
+                "Update photoorg to open it. The library was not changed."
+            )
+        if at < chain.latest:
+            pending.append((chain, at))
+    return pending
+
+
+def _step(con: sqlite3.Connection, apply: Callable[[], None]) -> None:
+    """One migration step: its own transaction, rolled back whole on any error."""
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        apply()
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _core_step(con: sqlite3.Connection, version: int) -> None:
+    MIGRATIONS[version - 1](con)
+    con.execute(f"PRAGMA user_version = {version}")
+    con.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+
+def _capability_step(con: sqlite3.Connection, chain: SchemaChain, version: int) -> None:
+    chain.migrations[version - 1](con)
+    con.execute(
+        "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+        (_version_key(chain.name), json.dumps(version)),
+    )
+
+
+def migrate(
+    db_path: Path,
+    backups_dir: Path,
+    *,
+    target: int = LATEST_VERSION,
+    schemas: Sequence[SchemaChain] = (),
+) -> int:
+    """Bring the database at ``db_path`` to ``target``, then the capabilities'
+    chains in ``schemas`` to their latest (only when ``target`` is the latest:
+    their tables may build on the core's). Returns the core version found.
 
     Raises :class:`NewerDatabaseError` for a database from a newer photoorg and
     :class:`LibraryError` for a file that is not a photoorg library.
@@ -279,38 +413,19 @@ def migrate(db_path: Path, backups_dir: Path, *, target: int = LATEST_VERSION) -
     except sqlite3.Error as exc:
         raise LibraryError(f"Can't open the library database {db_path}: {exc}") from exc
     try:
-        try:
-            found = schema_version(con)
-            app_id = con.execute("PRAGMA application_id").fetchone()[0]
-        except sqlite3.DatabaseError as exc:
-            raise LibraryError(
-                f"{db_path} is not a readable photoorg library ({exc}). "
-                "If it was damaged, restore a copy from the backups folder next to it."
-            ) from exc
-        has_tables = con.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
-        if has_tables and app_id != APPLICATION_ID:
-            raise LibraryError(f"{db_path} is an SQLite file but not a photoorg library.")
-        if found > LATEST_VERSION:
-            raise NewerDatabaseError(
-                f"The library at {db_path.parent} was written by a newer version of photoorg "
-                f"(schema version {found}; this version knows up to {LATEST_VERSION}). "
-                "Update photoorg to open it. The library was not changed."
-            )
-        if found >= target:
+        found = _check_identity(con, db_path)
+        chains = _pending_chains(con, db_path, found, schemas) if target == LATEST_VERSION else []
+        if found >= target and not chains:
             return found
         if found > 0:
-            _backup(con, db_path, backups_dir, found)
+            # One copy before anything changes, named after what is about to migrate.
+            _backup(con, db_path, backups_dir, found, "".join(f"-{c.name}{at}" for c, at in chains))
         con.execute("PRAGMA foreign_keys=OFF")  # migrations may rebuild tables
         for version in range(found + 1, target + 1):
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                MIGRATIONS[version - 1](con)
-                con.execute(f"PRAGMA user_version = {version}")
-                con.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+            _step(con, lambda version=version: _core_step(con, version))
+        for chain, at in chains:
+            for version in range(at + 1, chain.latest + 1):
+                _step(con, lambda chain=chain, version=version: _capability_step(con, chain, version))
         return found
     finally:
         con.close()

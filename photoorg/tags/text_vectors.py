@@ -33,6 +33,7 @@ def shipped_vectors() -> dict[str, np.ndarray]:
 
 
 def main() -> None:
+    # here: text_search imports this module (a cycle), and only this build script needs it
     from photoorg.tags.text_search import TagTextIndex
 
     texts = vocabulary_texts()

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from photoorg.resources_path import resource_path
 from photoorg.store.db import Database, bump_generation
-from photoorg.store.schema import Tag
+from photoorg.store.schema import Setting, Tag
 
 VOCABULARY_SETTING = "tags.vocabulary_hash"
 # Bumped whenever the tags themselves change (names, synonyms, hierarchy), so
@@ -109,7 +109,6 @@ def ensure_vocabulary(db: Database) -> bool:
             if tag is not None and tag.origin == ORIGIN_VOCABULARY:
                 parent = existing.get(concept.parent) if concept.parent else None
                 tag.parent_id = parent.id if parent is not None else None
-        from photoorg.store.schema import Setting
 
         s.merge(Setting(key=VOCABULARY_SETTING, value=vocabulary.digest))
         bump_generation(s, TAG_NAMES_GENERATION)
