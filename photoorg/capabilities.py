@@ -8,10 +8,10 @@ parts of the capabilities are listed separately, by the GUI.
 
 from __future__ import annotations
 
-from photoorg import extensions, faces, tags
+from photoorg import extensions, faces, places, tags, text
 from photoorg.extensions import Capability
 
-CORE_CAPABILITIES: tuple[Capability, ...] = (tags, faces)
+CORE_CAPABILITIES: tuple[Capability, ...] = (tags, faces, text, places)
 
 
 def load_capabilities() -> None:

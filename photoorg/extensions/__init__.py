@@ -26,6 +26,7 @@ from photoorg.extensions import (
     query_keys,
     query_rewriters,
     schemas,
+    search_rankers,
     show_fields,
     stage_versions,
     stages,
@@ -46,6 +47,7 @@ class Extensions:
     register_query_key = staticmethod(query_keys.register_query_key)
     register_query_rewriter = staticmethod(query_rewriters.register_query_rewriter)
     register_fallback_ranker = staticmethod(fallback_rankers.register_fallback_ranker)
+    register_search_ranker = staticmethod(search_rankers.register_search_ranker)
     register_detail_provider = staticmethod(show_fields.register_detail_provider)
     register_cli_commands = staticmethod(cli_commands.register_cli_commands)
 

@@ -27,7 +27,9 @@ STAGE = "places"
 
 def create_tables(con: sqlite3.Connection) -> None:
     """Migration 1 of the places capability."""
-    con.executescript(
+    # One statement at a time: executescript would commit the migration's
+    # transaction halfway.
+    for statement in _split(
         """
         CREATE TABLE IF NOT EXISTS photo_places (
             photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
@@ -39,7 +41,12 @@ def create_tables(con: sqlite3.Connection) -> None:
         CREATE INDEX IF NOT EXISTS ix_photo_places_region ON photo_places(region_key);
         CREATE INDEX IF NOT EXISTS ix_photo_places_country ON photo_places(country_key);
         """
-    )
+    ):
+        con.execute(statement)
+
+
+def _split(script: str) -> list[str]:
+    return [part.strip() for part in script.split(";") if part.strip()]
 
 
 _UNNAMED = """

@@ -17,9 +17,11 @@ from sqlalchemy import select
 from photoorg.errors import AlbumNotFound, ModelUnavailableError, PhotoorgError
 from photoorg.extensions.fallback_rankers import fallback_rankers
 from photoorg.extensions.query_rewriters import query_rewriters
+from photoorg.extensions.search_rankers import search_rankers
 from photoorg.ml.clip import ClipEncoder
 from photoorg.ml.registry import ModelChoice
 from photoorg.search.filters import SearchFilters, filter_clauses, filtered_photo_ids, visible_photos
+from photoorg.search.fusion import reciprocal_rank_fusion
 from photoorg.search.query import parse_query
 from photoorg.search.vector_index import VectorIndex
 from photoorg.store.db import Database
@@ -124,22 +126,68 @@ class SearchEngine:
         combined = self._resolve_album(parsed.album_name, combined)
         if not parsed.text:
             return SearchResults(self.browse(combined, limit=limit), "browse", filters=combined)
+        matched = self._matches(parsed.text, combined, limit)
         try:
             encoder = self._encoder_for()
             index = self.vector_index()
         except (ModelUnavailableError, SearchUnavailable) as exc:
-            for ranker in fallback_rankers():  # tags: ranking by tags and their words
-                results = ranker(self, parsed.text, combined, limit)
-                if results is not None:
-                    results.notice = " ".join(filter(None, [_fallback_notice(exc), results.notice]))
-                    return results
-            raise SearchUnavailable(f"Can't rank photos by meaning: {exc}") from exc
-        vector = encoder.encode_query(parsed.text)
-        ranked = index.rank(vector, limit, allowed=self._allowed(combined), min_score=min_score)
-        hits = self._paths(ranked)
+            results = self._fallback(parsed.text, combined, limit, exc, matched)
+        else:
+            vector = encoder.encode_query(parsed.text)
+            ranked = index.rank(vector, limit, allowed=self._allowed(combined), min_score=min_score)
+            results = SearchResults(self._paths(ranked), "clip", filters=combined)
+        results.hits = self._fused(results.hits, matched, limit)
         if sort == SORT_DATE:
-            hits = self._by_date(hits)
-        return SearchResults(hits, "clip", filters=combined)
+            results.hits = self._by_date(results.hits)
+        return results
+
+    def _fallback(
+        self, text: str, filters: SearchFilters, limit: int, exc: Exception, matched: list[list[int]]
+    ) -> SearchResults:
+        """Ranking without CLIP: the tags (a fallback ranker), or only the text
+        and place matches; else the reason CLIP can't run."""
+        for ranker in fallback_rankers():  # tags: ranking by tags and their words
+            results = ranker(self, text, filters, limit)
+            if results is not None:
+                results.notice = " ".join(filter(None, [_fallback_notice(exc), results.notice]))
+                return results
+        if any(matched):
+            return SearchResults(
+                [], "text", notice=f"Matched by words and places only. {exc}", filters=filters
+            )
+        raise SearchUnavailable(f"Can't rank photos by meaning: {exc}") from exc
+
+    def _matches(self, text: str, filters: SearchFilters, limit: int) -> list[list[int]]:
+        """What each search ranker (text in photos, places) finds for the words,
+        best first, kept to the visible photos that pass the filters."""
+        rankers = search_rankers()
+        if not rankers:
+            return []
+        with self.db.session() as s:
+            found = [ranker(s, text, limit) for ranker in rankers.values()]
+            candidates = {pid for ids in found for pid in ids}
+            if not candidates:
+                return []
+            keep = set(
+                s.scalars(
+                    select(Photo.id).where(
+                        Photo.id.in_(candidates), visible_photos(), *filter_clauses(filters)
+                    )
+                )
+            )
+        return [[pid for pid in ids if pid in keep] for ids in found]
+
+    def _fused(self, hits: list[SearchHit], matched: list[list[int]], limit: int) -> list[SearchHit]:
+        """The ranking merged with the word and place matches (reciprocal rank
+        fusion, see search/fusion.py). A hit keeps its cosine as its score; a
+        photo found only by its words or place has none."""
+        if not any(matched):
+            return hits
+        fused = reciprocal_rank_fusion([[hit.photo_id for hit in hits], *matched])[:limit]
+        by_id = {hit.photo_id: hit for hit in hits}
+        missing = [(pid, None) for pid, _ in fused if pid not in by_id]
+        by_id.update({hit.photo_id: hit for hit in self._paths(missing)})
+        return [by_id[pid] for pid, _ in fused if pid in by_id]
 
     def similar(
         self,

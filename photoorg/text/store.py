@@ -44,7 +44,9 @@ class StoredLine:
 
 def create_tables(con: sqlite3.Connection) -> None:
     """Migration 1 of the text capability."""
-    con.executescript(
+    # One statement at a time: executescript would commit the migration's
+    # transaction halfway.
+    for statement in _split(
         """
         CREATE TABLE IF NOT EXISTS photo_text (
             id INTEGER PRIMARY KEY,
@@ -59,7 +61,12 @@ def create_tables(con: sqlite3.Connection) -> None:
             USING fts5(text, tokenize = 'unicode61 remove_diacritics 2');
         CREATE VIRTUAL TABLE IF NOT EXISTS photo_text_grams USING fts5(text, tokenize = 'trigram');
         """
-    )
+    ):
+        con.execute(statement)
+
+
+def _split(script: str) -> list[str]:
+    return [part.strip() for part in script.split(";") if part.strip()]
 
 
 def save_lines(session: Session, photo_id: int, lines: Sequence[StoredLine]) -> None:
