@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from photoorg.errors import Cancelled, PhotoorgError
+from photoorg.errors import Cancelled, ModelUnavailableError, PhotoorgError
 from photoorg.gui.workers import BACKGROUND_NICENESS, Job, WorkerPool, report
 from photoorg.library import Library
 from photoorg.ml.registry import CURATED_MODELS, ModelChoice
@@ -136,6 +136,9 @@ class ModelDialog(QDialog):
                 )
             except Cancelled as exc:
                 raise Cancelled("Download cancelled.") from exc
+            except ModelUnavailableError as exc:
+                # Asked for by name: here the network's own reason is what helps.
+                raise ModelUnavailableError(f"Can't download the model now: {exc.reason or exc}.") from exc
             return str(path)
 
         self._submit(run, on_yield=lambda p: self._on_progress(*p), token=token, cooperative=True)
