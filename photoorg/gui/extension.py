@@ -164,6 +164,10 @@ class AppContext:
     def current_scope(self) -> Scope:
         return self._window.scope
 
+    def search_text(self) -> str:
+        """What is typed in the search field now (to highlight what matched)."""
+        return self._window.search.text()
+
     def show_scope(self, scope: Scope) -> None:
         """Show a scope: its sidebar item when there is one, else directly."""
         if not self._window.sidebar.select_scope(scope):

@@ -7,7 +7,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from photoorg.places.store import name_places, photo_place, photos_at_places_named_in, place_clause
+from photoorg.places.store import (
+    area_clause,
+    name_places,
+    photo_place,
+    photos_at_places_named_in,
+    place_clause,
+)
 from photoorg.store.schema import Photo
 
 
@@ -25,7 +31,12 @@ def place_key(value: str, negated: bool) -> dict | None:
 
 
 def place_filter(filters) -> Any:
-    value = filters.extra.get("place")
+    """``place:`` (a name), and ``area`` (a box on the map, set by the app)."""
+    value, area = filters.extra.get("place"), filters.extra.get("area")
+    if value and area:
+        return place_clause(value) & area_clause(area)
+    if area:
+        return area_clause(area)
     return place_clause(value) if value else None
 
 

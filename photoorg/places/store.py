@@ -12,11 +12,12 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, text
+from sqlalchemy import ColumnElement, select, text
 from sqlalchemy.orm import Session
 
 from photoorg.places.geocode import Place, gazetteer
 from photoorg.progress import CancelToken, Progress
+from photoorg.search.filters import visible_photos
 from photoorg.search.folding import fold
 from photoorg.store.db import Database
 from photoorg.store.schema import Photo
@@ -135,6 +136,27 @@ def place_clause(value: str) -> ColumnElement:
             "OR country_key = :key OR lower(country_code) = :key"
         ).bindparams(key=key)
     )
+
+
+def area_clause(bounds: tuple[float, float, float, float]) -> ColumnElement:
+    """Photos taken inside ``(south, west, north, east)`` degrees: a cluster on
+    the map. ``west > east`` crosses the antimeridian."""
+    south, west, north, east = bounds
+    inside_lat = Photo.gps_lat.between(south, north)
+    if west <= east:
+        return inside_lat & Photo.gps_lon.between(west, east)
+    return inside_lat & ((Photo.gps_lon >= west) | (Photo.gps_lon <= east))
+
+
+def photo_positions(db: Database) -> list[tuple[int, float, float]]:
+    """(photo id, lat, lon) of every visible photo with a position, for the map."""
+    with db.session() as s:
+        rows = s.execute(
+            select(Photo.id, Photo.gps_lat, Photo.gps_lon).where(
+                visible_photos(), Photo.gps_lat.is_not(None), Photo.gps_lon.is_not(None)
+            )
+        ).all()
+    return [(pid, lat, lon) for pid, lat, lon in rows if not (lat == 0 and lon == 0)]
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from photoorg.gui.extension import GuiCapability
 from photoorg.gui.features.people import PeopleGui
+from photoorg.gui.features.places import PlacesGui
 from photoorg.gui.features.tags import TagsGui
+from photoorg.gui.features.text import TextGui
 
-CAPABILITIES: tuple[type[GuiCapability], ...] = (TagsGui, PeopleGui)
+CAPABILITIES: tuple[type[GuiCapability], ...] = (TagsGui, PeopleGui, PlacesGui, TextGui)
