@@ -132,20 +132,23 @@ def bench_kills(work: Path, weights: Path, kills: int, photos: int, rng: random.
 
 @contextlib.contextmanager
 def tmpfs(size: str):
-    mount_point = Path(tempfile.mkdtemp(prefix="photoorg-fault-"))
     if os.geteuid() != 0:
         yield None
         return
+    mount_point = Path(tempfile.mkdtemp(prefix="photoorg-fault-"))
     result = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount_point)], capture_output=True
     )
     if result.returncode != 0:
+        mount_point.rmdir()
         yield None
         return
     try:
         yield mount_point
     finally:
         subprocess.run(["umount", "-l", str(mount_point)], capture_output=True)
+        with contextlib.suppress(OSError):
+            mount_point.rmdir()
 
 
 def fill(mount_point: Path, leave: int) -> Path:

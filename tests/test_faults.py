@@ -214,11 +214,12 @@ def test_disk_full_while_writing_thumbnails_is_injected_when_no_disk_can_be_moun
 # -- a read-only library --------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def read_only_library(tiny_weights, tmp_path):
-    """A library on a file system mounted read-only. Root ignores permission
-    bits, so chmod can't make one: without a mount these tests skip."""
-    photos = tmp_path / "photos"
+@pytest.fixture(scope="module")
+def read_only_library(tiny_weights, tmp_path_factory):
+    """A library on a file system mounted read-only, shared by the tests below
+    (none can change it). Root ignores permission bits, so chmod can't make
+    one: without a mount these tests skip."""
+    photos = tmp_path_factory.mktemp("read-only") / "photos"
     with small_filesystem("64m") as disk:
         library = library_on(disk, photos, tiny_weights, marked=3)
         marks = marks_by_content(library.paths.database)

@@ -146,7 +146,8 @@ def walk(
             with os.scandir(folder) as iterator:
                 entries = sorted(iterator, key=lambda e: e.name)
         except OSError as exc:
-            yield WalkProblem(folder, _reason(exc), unreadable_folder=True)
+            # A folder deleted since its parent was listed is gone, not unreadable.
+            yield WalkProblem(folder, _reason(exc), unreadable_folder=not isinstance(exc, FileNotFoundError))
             continue
         subfolders: list[str] = []
         for entry in entries:
