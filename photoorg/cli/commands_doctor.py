@@ -10,6 +10,7 @@ import argparse
 
 from photoorg.cli.commands_core import emit_json, say
 from photoorg.config import LibraryPaths, default_library_dir
+from photoorg.errors import PhotoorgError
 
 
 def _paths(args) -> LibraryPaths:
@@ -32,6 +33,8 @@ def cmd_doctor(args) -> int:
             say(f"Restored {paths.database} from {result.restored_from}.{kept}")
             say("Run `photoorg index` to pick up the changes made since that backup.")
         return 0
+    if not paths.database.is_file():
+        raise PhotoorgError(f"There is no library at {paths.root} (no {paths.database.name}).")
     report = doctor.check(paths)
     if args.json:
         emit_json(report.as_dict())

@@ -190,7 +190,7 @@ def _download(arch: str, tag: str, *, progress, cancel) -> Path:
     unreachable = hub_unreachable_reason()
     if unreachable:
         raise ModelUnavailableError(
-            unavailable_message(arch, tag, reason=unreachable),
+            download_failed_message(arch, tag, reason=unreachable),
             model_key=f"{arch}:{tag}",
             cache_dir=str(hf_cache_dir()),
             reason=unreachable,
@@ -226,7 +226,7 @@ def _download(arch: str, tag: str, *, progress, cancel) -> Path:
             last_error = exc
             break
     raise ModelUnavailableError(
-        unavailable_message(arch, tag, reason=_short_reason(last_error)),
+        download_failed_message(arch, tag, reason=_short_reason(last_error)),
         model_key=f"{arch}:{tag}",
         cache_dir=str(hf_cache_dir()),
         reason=_short_reason(last_error),
@@ -289,11 +289,21 @@ def _short_reason(exc: Exception | None) -> str:
 
 
 def unavailable_message(arch: str, tag: str | None, *, reason: str) -> str:
-    """One line with a way to act; the details (cache folder, the network's
-    reason) are in `photoorg status` and on the error's attributes."""
+    """One line with a way to act; the details (the cache folder) are in
+    `photoorg status` and on the error's attributes."""
     return (
         f"No CLIP model yet ({arch}:{tag}): run `photoorg models get` or pass --weights FILE "
         "(`photoorg status` shows details)."
+    )
+
+
+def download_failed_message(arch: str, tag: str | None, *, reason: str) -> str:
+    """After a download was tried: the network's reason, shortened, then what to do."""
+    if len(reason) > 120:
+        reason = reason[:119] + "…"
+    return (
+        f"Could not download the CLIP model {arch}:{tag} ({reason}). Connect to the internet and try "
+        "again (`photoorg models get`), or pass --weights FILE."
     )
 
 
