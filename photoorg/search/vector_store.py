@@ -165,10 +165,15 @@ def read_snapshot(store_dir: Path) -> Snapshot | None:
         if meta.get("format") != FORMAT:
             return None
         ivf = bool(meta.get("ivf"))
+        matrix = np.load(folder / "vectors.npy", mmap_mode="r")
+        if not ivf:
+            # Brute force reads every row each query: small enough (below
+            # IVF_MIN_ROWS) to hold in memory, where nothing can page it out.
+            matrix = np.array(matrix)
         return Snapshot(
             folder,
             meta,
-            np.load(folder / "vectors.npy", mmap_mode="r"),
+            matrix,
             np.load(folder / "photo_ids.npy"),
             np.load(folder / "row_ids.npy"),
             np.load(folder / "centroids.npy") if ivf else None,
