@@ -26,6 +26,7 @@ from collections.abc import Generator
 from pathlib import Path
 
 import numpy as np
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from photoorg.pipeline.clip_stage import EMBEDDINGS_GENERATION
@@ -34,6 +35,7 @@ from photoorg.roots import PHOTOS_GENERATION
 from photoorg.search import vector_store
 from photoorg.search.vector_store import Snapshot
 from photoorg.store.db import Database
+from photoorg.store.schema import Counter, Setting
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,7 @@ REBUILD_SHARE = 0.05
 REBUILD_MIN_ROWS = 2_000
 # A filter admitting at most this many photos is ranked exactly on their rows.
 EXACT_FILTER_ROWS = 50_000
+_COUNTERS = (EMBEDDINGS_GENERATION, PHOTOS_GENERATION)
 
 
 def store_dir(db: Database, model_id: int) -> Path:
@@ -78,9 +81,17 @@ class VectorIndex:
 
     def refresh(self) -> None:
         with self._lock:
-            token_key = TOKEN_SETTING.format(model_id=self.model_id)
-            generations = self.db.generations(EMBEDDINGS_GENERATION, PHOTOS_GENERATION)
-            token = self.db.get_setting(token_key)
+            # One connection for both reads: this runs before every query.
+            with self.db.session() as s:
+                generations = dict(
+                    s.execute(select(Counter.name, Counter.value).where(Counter.name.in_(_COUNTERS))).all()
+                )
+                token = s.scalar(
+                    select(Setting.value).where(Setting.key == TOKEN_SETTING.format(model_id=self.model_id))
+                )
+            generations = {
+                name: generations.get(name, 0) for name in (EMBEDDINGS_GENERATION, PHOTOS_GENERATION)
+            }
             state = (generations[EMBEDDINGS_GENERATION], token)
             if self._state is None or state != self._state[0]:
                 self._sync(token)
@@ -339,8 +350,6 @@ class VectorIndex:
 def update_vector_store(db: Database, model_key: str) -> Generator[Progress, None, dict[str, dict[str, int]]]:
     """After an index run: rewrite the model's snapshot (with its IVF when the
     library is large enough) once the changes since the last one pile up."""
-    from sqlalchemy import select
-
     from photoorg.store.schema import Model
 
     with db.session() as s:
