@@ -236,3 +236,16 @@ def test_the_image_loader_caches_pixmaps_and_remembers_failures(qtbot, qapp):
         assert loader.pixmap(("thumb", "a", 8), image) is None
     finally:
         loader.stop()
+
+
+def test_a_job_asked_for_again_is_served_next(qtbot, pool):
+    workers = pool(lifo=True)
+    blocker, order = threading.Event(), []
+    workers.submit(lambda: blocker.wait(5))
+    qtbot.waitUntil(lambda: workers.pending() == 1 and not workers._queue, timeout=5000)
+    jobs = {name: workers.submit(lambda n=name: order.append(n)) for name in "abc"}
+    assert workers.promote(jobs["a"])  # scrolled back to it
+    blocker.set()
+    qtbot.waitUntil(lambda: workers.pending() == 0, timeout=5000)
+    assert order == ["a", "c", "b"]
+    assert not workers.promote(jobs["a"])  # done: nothing to promote

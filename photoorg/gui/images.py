@@ -4,7 +4,7 @@ face crops (calibre's and Picard's patterns).
 - Requests are served last-in, first-out (a ``lifo`` :class:`WorkerPool`): what
   the user scrolled to last is on screen now, so it comes first; requests
   beyond a cap are dropped, and asking again for a waiting image moves it to
-  the front of the line ("latest request wins" on its key).
+  the front of the line.
 - Workers make only a QImage (safe off the GUI thread); the QPixmap is made on
   the GUI thread and kept in one LRU sized to a few screens of thumbnails.
 - Arrivals reach the views in batches, at most every 30 ms, so a burst of
@@ -65,8 +65,8 @@ class ImageLoader(QObject):
         if key in self._failed:
             return None
         job = self._jobs.get(key)
-        if job is not None and job.started and not job.discarded:
-            return None  # being made right now
+        if job is not None and not job.discarded and (job.started or self._pool.promote(job)):
+            return None  # being made now, or asked for again: served next
         self._jobs[key] = self._pool.submit(
             load, partial(self._loaded, key), lambda _message: self._loaded(key, None), key=key
         )

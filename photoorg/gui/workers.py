@@ -207,6 +207,15 @@ class WorkerPool(QObject):
             self._condition.notify()
         return job
 
+    def promote(self, job: Job) -> bool:
+        """Move a waiting job to the head of the line (the newest end in a LIFO
+        pool, where it is served next); False when it no longer waits."""
+        with self._condition:
+            if job.id not in self._queue:
+                return False
+            self._queue.move_to_end(job.id, last=self.lifo)
+            return True
+
     def pending(self) -> int:
         """Jobs waiting or running (tests and shutdown)."""
         with self._condition:
