@@ -10,7 +10,7 @@ import sys
 # stay smooth while indexing; waiting threads should sleep. Set before torch loads.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox, QStyleFactory
 
@@ -68,7 +68,7 @@ def preload_modules() -> None:
             pass
 
 
-def create_app(argv: list[str] | None = None) -> QApplication:
+def create_app(argv: list[str] | None = None, *, preload: bool = True) -> QApplication:
     # Background threads (indexing, thumbnails) run Python too. The GUI thread
     # must win the GIL back quickly or painting waits on them: 2 ms instead of
     # the default 5 ms halved the worst event-loop stall in the latency test.
@@ -78,12 +78,39 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName("photoorg")
     app.setApplicationDisplayName("photoorg")
     apply_look(app)
-    preload_modules()
+    if preload:
+        preload_modules()
     return app
 
 
+class _FirstPaint(QObject):
+    def __init__(self, window: MainWindow, then) -> None:
+        super().__init__(window)
+        self._then = then
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self._then)  # after this paint reaches the screen
+        return False
+
+
+def after_first_paint(window: MainWindow) -> None:
+    """What must not delay the window's first paint: the imports that would
+    otherwise stall it mid-indexing, then the search model, loaded in the
+    background (niced) so that the first search answers at once."""
+
+    def then() -> None:
+        preload_modules()
+        freeze_long_lived("startup")  # Qt's, SQLAlchemy's and the window's objects live until exit
+        window.prepare_search()
+
+    _FirstPaint(window, then)
+
+
 def run_app(library_dir: str | None = None) -> int:
-    app = create_app()
+    app = create_app(preload=False)  # after the first paint instead
     try:
         library = Library(library_dir)
     except PhotoorgError as exc:
@@ -91,7 +118,7 @@ def run_app(library_dir: str | None = None) -> int:
         return 1
     window = MainWindow(library)
     window.show()
-    freeze_long_lived("startup")  # Qt's, SQLAlchemy's and the window's objects live until exit
+    after_first_paint(window)
     try:
         return app.exec()
     finally:

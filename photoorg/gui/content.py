@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject
 
 from photoorg import browse
 from photoorg.gui.actions import SEARCH_LIMIT
@@ -105,20 +105,19 @@ class ContentLoader(QObject):
             return rows, scores, results.notice
 
         if text:
-            w.statusBar().showMessage("Searching…")
-            w.setCursor(Qt.CursorShape.BusyCursor)
+            # The window stays live: a search waiting for the model says so.
+            preparing = engine.preparing
+            w.statusBar().showMessage("Preparing search (loading the model)…" if preparing else "Searching…")
         w.tasks.submit(load, self.apply_grid, self._grid_failed, key="grid")
 
     def _grid_failed(self, message: str) -> None:
-        self.window.unsetCursor()
         self.window.statusBar().clearMessage()
         self.window.show_error(message)
 
     def apply_grid(self, result) -> None:
         """Show (rows, scores, notice) in the grid."""
         w = self.window
-        w.unsetCursor()
-        if w.statusBar().currentMessage() == "Searching…":
+        if w.statusBar().currentMessage() in ("Searching…", "Preparing search (loading the model)…"):
             w.statusBar().clearMessage()
         rows, scores, notice = result
         w.model.set_rows(rows, scores)

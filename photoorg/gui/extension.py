@@ -166,7 +166,7 @@ class AppContext:
 
     def search_text(self) -> str:
         """What is typed in the search field now (to highlight what matched)."""
-        return self._window.search.text()
+        return self._window.search.text
 
     def show_scope(self, scope: Scope) -> None:
         """Show a scope: its sidebar item when there is one, else directly."""

@@ -364,6 +364,16 @@ class MainWindow(QMainWindow):
 
         self.tasks.submit(fn, done)
 
+    def prepare_search(self) -> None:
+        """Load the search model in the background (niced) right after launch,
+        so the first search answers at once; one typed meanwhile says it is
+        preparing instead of freezing."""
+        self.heavy_tasks.submit(self.library.prepare_search, self._search_prepared, key="prepare-search")
+
+    def _search_prepared(self, _reason: str | None) -> None:
+        if self.statusBar().currentMessage().startswith("Preparing search"):
+            self.statusBar().showMessage("Searching…")
+
     def show_error(self, message: str) -> None:
         """A readable message that does not block: background work keeps going."""
         if self.closing:

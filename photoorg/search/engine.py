@@ -66,6 +66,30 @@ class SearchEngine:
         self._index: VectorIndex | None = None
         self._index_key: str | None = None
         self._lock = threading.Lock()
+        self._preparing = threading.Event()
+        self._prepared = threading.Event()
+        self._prepared.set()
+
+    @property
+    def preparing(self) -> bool:
+        """True while :meth:`warm_up` loads the model: a search typed meanwhile
+        waits for it (the front end says "preparing search")."""
+        return self._preparing.is_set()
+
+    def warm_up(self, load_encoder: Callable[[], ClipEncoder] | None = None) -> str | None:
+        """Load the query encoder and the vectors ahead of the first search.
+        Returns why search by meaning can't run, or None when it is ready."""
+        self._prepared.clear()
+        self._preparing.set()
+        try:
+            (load_encoder or self._encoder_for)()
+            self.vector_index().vectors()
+        except (ModelUnavailableError, SearchUnavailable) as exc:
+            return str(exc)
+        finally:
+            self._preparing.clear()
+            self._prepared.set()
+        return None
 
     # -- the pieces ----------------------------------------------------------------
 
@@ -127,6 +151,9 @@ class SearchEngine:
         if not parsed.text:
             return SearchResults(self.browse(combined, limit=limit), "browse", filters=combined)
         matched = self._matches(parsed.text, combined, limit)
+        # A search typed while the warm-up loads the model waits for it rather
+        # than loading a second copy.
+        self._prepared.wait()
         try:
             encoder = self._encoder_for()
             index = self.vector_index()
