@@ -23,6 +23,7 @@ from photoorg.store.db import Database
 DEVICE_SETTING = "ml.device"
 THREADS_SETTING = "ml.threads"
 OFFLINE_SETTING = "ml.offline"
+RUNTIME_SETTING = "ml.runtime"
 
 
 # Features add stages: each provider gets (library, options, extras) and returns
@@ -39,6 +40,7 @@ class MlOptions:
     device: str | None = None  # None: automatic
     threads: int | None = None  # None: automatic
     offline: bool = False  # never try to download weights
+    runtime: str | None = None  # the CLIP image tower's runtime: None/auto, torch, onnx
 
 
 class Library:
@@ -58,6 +60,8 @@ class Library:
         self._configs_registered = False
         # Per-process overrides of the stored ML settings (command-line flags).
         self.ml_overrides: dict = {}
+        # Where one-time preparation steps (exporting a model) report progress.
+        self.on_progress = None
 
     def close(self) -> None:
         self.db.dispose()
@@ -72,11 +76,12 @@ class Library:
 
     def ml_options(self, **overrides) -> MlOptions:
         """Stored settings, with any non-None override on top (CLI flags)."""
-        stored = self.db.get_settings(DEVICE_SETTING, THREADS_SETTING, OFFLINE_SETTING)
+        stored = self.db.get_settings(DEVICE_SETTING, THREADS_SETTING, OFFLINE_SETTING, RUNTIME_SETTING)
         options = MlOptions(
             device=stored.get(DEVICE_SETTING),
             threads=stored.get(THREADS_SETTING),
             offline=bool(stored.get(OFFLINE_SETTING, False)) or _env_offline(),
+            runtime=stored.get(RUNTIME_SETTING),
         )
         for key, value in {**self.ml_overrides, **overrides}.items():
             if value is not None:
@@ -140,7 +145,7 @@ class Library:
             encoder = self.clip_encoder(options, progress=progress, cancel=cancel, text=text_tower)
             with self.db.transaction() as s:
                 model_id = ensure_model_row(s, encoder.choice, encoder.dim)
-            return ClipStage(encoder, model_id)
+            return ClipStage(encoder, model_id, runtime=self.image_runtime(encoder, options))
 
         specs = [
             StageSpec(thumbnails.name, thumbnails.version, lambda: thumbnails),
@@ -150,6 +155,28 @@ class Library:
         for provider in STAGE_PROVIDERS:
             specs.extend(provider(self, options or self.ml_options(), extras))
         return specs
+
+    def image_runtime(self, encoder, options: MlOptions | None = None):
+        """The runtime the CLIP stage encodes with (see ml/onnx_image.py)."""
+        from photoorg.ml.onnx_image import choose_image_runtime
+        from photoorg.ml.runtime_status import runtime_folder, sample_photos
+
+        options = options or self.ml_options()
+
+        def step(text: str, done: int, total: int) -> None:
+            if self.on_progress is not None:
+                from photoorg.progress import Progress
+
+                self.on_progress(Progress("prepare", done, total, message=f"Faster CLIP (once): {text}"))
+
+        return choose_image_runtime(
+            encoder,
+            options.runtime,
+            runtime_folder(encoder.weights_path, encoder.choice),
+            probes=sample_photos(self.db, encoder.image_size),
+            threads=options.threads,
+            on_step=step,
+        )
 
     def build_stages(
         self, options: MlOptions | None = None, *, progress=None, cancel=None

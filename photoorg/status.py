@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from sqlalchemy import and_, func, select
 
@@ -36,8 +37,6 @@ def model_status(library: Library) -> dict:
     choice = library.model_choice()
     library._register_configs()
     if choice.weights_file:
-        from pathlib import Path
-
         available = Path(choice.weights_file).is_file()
         location = choice.weights_file
     else:
@@ -47,6 +46,9 @@ def model_status(library: Library) -> dict:
             cached = None
         available = cached is not None
         location = str(cached) if cached else None
+    from photoorg.ml.runtime_status import runtime_status
+
+    runtime = runtime_status(library.ml_options().runtime, Path(location) if available else None, choice)
     return {
         "key": choice.key,
         "arch": choice.arch,
@@ -56,6 +58,7 @@ def model_status(library: Library) -> dict:
         "weights_available": available,
         "weights_location": location,
         "cache_dir": str(hf_cache_dir()),
+        "runtime": runtime,
     }
 
 

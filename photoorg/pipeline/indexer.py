@@ -16,6 +16,7 @@ import filelock
 from sqlalchemy import and_, delete, exists, not_, select
 
 from photoorg.errors import ModelUnavailableError, PhotoorgError
+from photoorg.pipeline.cpu_costs import CpuLedger, measure_steps
 from photoorg.pipeline.reconcile import ResultWriter, RootPlan, known_hashes, mark_missing, scan_root
 from photoorg.pipeline.runner import PipelineRunner
 from photoorg.pipeline.stages import ImageStage, StageSpec, WaitingStage
@@ -51,6 +52,8 @@ class IndexSummary:
     waiting: dict[str, str] = field(default_factory=dict)
     offline_roots: dict[str, str] = field(default_factory=dict)
     cancelled: bool = False
+    #: CPU seconds per step of the run, all threads (see pipeline/cpu_costs.py)
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
 
     def highlights(self) -> list[str]:
         """What changed, in words, for both front ends ("12 new or changed, 3 moved")."""
@@ -66,6 +69,7 @@ class IndexSummary:
     def as_dict(self) -> dict:
         data = asdict(self)
         data["seconds"] = round(self.seconds, 3)
+        data["cpu_seconds"] = {name: round(value, 3) for name, value in self.cpu_seconds.items()}
         return data
 
 
@@ -93,6 +97,7 @@ class Indexer:
         # stored embeddings, grouping): each is a generator of progress.
         self.after_stages = list(after_stages)
         self.summary = IndexSummary()
+        self.cpu = CpuLedger()
 
     def run(self, root_ids: Sequence[int] | None = None) -> Iterator[Progress]:
         lock = filelock.FileLock(str(self.lock_path), timeout=0)
@@ -104,11 +109,14 @@ class Indexer:
                 "and run this again."
             ) from exc
         started = time.monotonic()
+        self.cpu = CpuLedger()
         try:
             yield from self._run(root_ids)
         finally:
             self.summary.seconds = time.monotonic() - started
             self.summary.cancelled = self.token.cancelled
+            self.cpu.close()
+            self.summary.cpu_seconds = self.cpu.seconds()
             lock.release()
 
     # -- phases ------------------------------------------------------------------
@@ -124,7 +132,7 @@ class Indexer:
         for root in roots:
             self.token.checkpoint()
             yield Progress("scan", 0, None, message=f"Scanning {root.path}")
-            plan = yield from self._scan(root)
+            plan = yield from measure_steps(self.cpu, self._scan(root), lambda event: "scan", "scan")
             plans.append(plan)
             if not plan.online:
                 self.summary.offline_roots[root.path] = plan.offline_reason
@@ -144,11 +152,12 @@ class Indexer:
         if self.token.cancelled:
             return
         vanished = [pid for plan in plans if plan.online for pid in plan.vanished_ids]
-        self.summary.missing = mark_missing(self.db, vanished)
+        with self.cpu.measure("write"):
+            self.summary.missing = mark_missing(self.db, vanished)
         for step in self.after_stages:
             if self.token.cancelled:
                 return
-            yield from step(self.token)
+            yield from measure_steps(self.cpu, step(self.token), lambda event: event.stage, "after-index")
 
     def _image_stages(self, ingest: list[WorkItem], online_roots: list[int]) -> Iterator[Progress]:
         if self.retry_failed:
@@ -158,7 +167,8 @@ class Indexer:
             # Models load only when there is work for them: a rescan that finds
             # nothing new finishes without touching torch.
             yield Progress("load", 0, None, message="Loading models")
-            stages = [load_stage(spec) for spec in self.specs]
+            with self.cpu.measure("load"):
+                stages = [load_stage(spec) for spec in self.specs]
         ready = [s for s in stages if s.readiness().ready]
         for stage in stages:
             state = stage.readiness()
@@ -211,17 +221,19 @@ class Indexer:
         known = known_hashes(self.db, {item.size for item in ingest}) if ingest else set()
         stages_by_name = {s.name: s for s in ready}
         runner = PipelineRunner(
-            partial(process, stages=stages_by_name, known_hashes=known),
+            partial(process, stages=stages_by_name, known_hashes=known, ledger=self.cpu),
             ready,
             token=self.token,
             decode_workers=self.decode_workers,
+            ledger=self.cpu,
         )
         meter = RateMeter()
         done, total = 0, len(work)
         yield meter.progress("index", 0, total)
         for batch in runner.run(work):
             if batch:
-                writer.write(batch)
+                with self.cpu.measure("write"):
+                    writer.write(batch)
                 done += len(batch)
             progress = meter.progress("index", done, total)
             if self.token.paused:
