@@ -62,7 +62,12 @@ def test_a_portrait_takes_the_full_path_and_finds_what_the_thorough_look_finds(f
 def test_a_photo_decoded_near_the_detection_size_is_scaled_up_to_it():
     # The stage decodes a 12 MP JPEG at 1/4 (1008x756): the detector still
     # looks at 1000 px, so a face of 8% of the short side is found.
+    from photoorg.pipeline.work import DECODE_SCALE_KEY
+
     image = _canvas(130).resize((1008, 756), Image.Resampling.BILINEAR)
+    native = FaceAnalyzer(cascade=False).detect(image)  # a photo that is this small
+    assert native.analysed == (1008, 756)
+    image.info[DECODE_SCALE_KEY] = 4.0  # as work.py marks a 12 MP JPEG decoded at 1/4
     found = FaceAnalyzer(cascade=False).detect(image)
     assert found.analysed == (1333, 1000)
     assert len(found.faces) == 1

@@ -30,6 +30,7 @@ from PIL import Image
 from photoorg.errors import ModelUnavailableError
 from photoorg.faces.config import FACE_CHIP_PADDING, FACE_CHIP_SIZE
 from photoorg.faces.encoder_process import frontal_detector_pickle
+from photoorg.pipeline.work import DECODE_SCALE_KEY
 
 LANDMARKS_FILE = "shape_predictor_5_face_landmarks.dat"
 ENCODER_FILE = "dlib_face_recognition_resnet_model_v1.dat"
@@ -156,24 +157,6 @@ class DetectionPlan:
     scale: float  # the fine scale: source pixels to detector pixels
 
 
-def _distinct(found: list) -> list:
-    """One detection per face: a face seen by both looks is kept once (the
-    higher-scoring box)."""
-    kept: list = []
-    for candidate in sorted(found, key=lambda d: -d[4]):
-        if all(_overlap(candidate, other) < 0.3 for other in kept):
-            kept.append(candidate)
-    return kept
-
-
-def _overlap(a, b) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 class FaceAnalyzer:
     """The loaded models of one detector setting."""
 
@@ -229,19 +212,23 @@ class FaceAnalyzer:
         factor = int(min(image.size) // (self.analysis_side * 2))
         return image.reduce(factor) if factor >= 2 else image
 
-    def fine_scale(self, source: Image.Image) -> tuple[float, int]:
+    def fine_scale(self, source: Image.Image, reduced: bool = False) -> tuple[float, int]:
         """(scale, upsample) of the look that finds the smallest faces: the
-        detection size for a photo decoded near it, else the photo as it is
+        detection size for a large photo (scaled up to it when the decoder
+        gave it reduced, a little under that size), else the photo as it is
         (upsampled twice by dlib when it is under half the size)."""
         side = self.analysis_side
         short = min(source.size)
-        if short > side * 1.1 or (not self._cnn_path and side * DECODE_FRACTION <= short < side):
+        if short > side * 1.1 or (reduced and not self._cnn_path and side * DECODE_FRACTION <= short < side):
             return side / short, 0
         return 1.0, (1 if short * 2 <= side else 0)
 
     def _detect(self, image: Image.Image, detector, predictor) -> FaceDetections:
+        # A photo the decoder reduced (work.py notes by how much) is larger
+        # than it looks: the fine look treats it at the detection size.
+        reduced = float(image.info.get(DECODE_SCALE_KEY, 1.0)) > 1.0
         source = self.source_image(image)
-        scale, upsample = self.fine_scale(source)
+        scale, upsample = self.fine_scale(source, reduced)
         whole = (0, 0, source.width, source.height)
         path = PATH_FULL
         found: list = []
@@ -251,14 +238,14 @@ class FaceAnalyzer:
             if not found:
                 path = PATH_COARSE
         if path == PATH_FULL:
-            found = [d for d in found if d[4] >= MIN_HOG_SCORE]
-            found += self._run_pass(detector, source, whole, scale, upsample, MIN_HOG_SCORE)
-        found = [d for d in found if d[4] >= MIN_HOG_SCORE]
+            # The fine look's pyramid holds the coarse scales too: its boxes,
+            # all of them, as without the coarse look.
+            found = self._run_pass(detector, source, whole, scale, upsample, MIN_HOG_SCORE)
         rgb = np.ascontiguousarray(np.asarray(source, dtype=np.uint8))
         result = FaceDetections(source.width, source.height, self.detector_name, path=path)
         result.analysed = (round(source.width * scale), round(source.height * scale))
         height, width = rgb.shape[:2]
-        for x0, y0, x1, y1, score in _distinct(found):
+        for x0, y0, x1, y1, score in found:
             left, top = max(0, round(x0)), max(0, round(y0))
             right, bottom = min(width - 1, round(x1) - 1), min(height - 1, round(y1) - 1)
             if right - left < 4 or bottom - top < 4:

@@ -21,6 +21,11 @@ from photoorg.store.schema import PHOTO_FAILED, PHOTO_UNREADABLE
 # stop the run with a message instead of marking every later photo failed.
 _FATAL_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EROFS}
 
+#: in a decoded image's ``info``: how much smaller than the file the decoder
+#: made it (JPEG's DCT scaling), so a stage can tell a reduced large photo
+#: from a small one (the faces detector scales the former back up).
+DECODE_SCALE_KEY = "photoorg.decode_scale"
+
 
 class DiskFullError(PhotoorgError):
     pass
@@ -120,7 +125,9 @@ def process(
         if not wanted:
             return result
         with ledger.measure("decode"):
+            full_short = min(image.size)
             decoded = decode(image, max(stage.min_side for stage in wanted))
+            decoded.info[DECODE_SCALE_KEY] = full_short / max(1, min(decoded.size))
     except ImageReadError as exc:
         if item.ingest:
             result.error, result.error_state = str(exc), PHOTO_FAILED
