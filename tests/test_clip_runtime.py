@@ -247,3 +247,16 @@ def test_index_reports_cpu_per_step(tiny_model, photo_folder):
         assert step in cpu, cpu
     assert all(value >= 0 for value in cpu.values())
     assert indexer.summary.as_dict()["cpu_seconds"].keys() == cpu.keys()
+
+
+def test_the_runtime_setting_is_stored_like_the_device(tiny_model, photo_folder):
+    from photoorg.library import RUNTIME_SETTING
+
+    tiny_model.db.set_setting(RUNTIME_SETTING, "torch")
+    assert tiny_model.ml_options().runtime == "torch"
+    assert tiny_model.ml_options(runtime="onnx").runtime == "onnx"  # a flag wins for its command
+    add_root(tiny_model.db, photo_folder)
+    specs = [s for s in tiny_model.stage_specs(text_tower=False) if s.name == "clip"]
+    stage = specs[0].load()
+    assert stage.runtime.report.label == "torch fp32"
+    assert library_status(tiny_model)["model"]["runtime"]["active"] == "torch fp32"

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from photoorg.errors import PhotoorgError
 from photoorg.gui.grid import MAX_CELL, MIN_CELL
-from photoorg.library import DEVICE_SETTING, THREADS_SETTING, Library
+from photoorg.library import DEVICE_SETTING, RUNTIME_SETTING, THREADS_SETTING, Library
 from photoorg.ml.device import DEVICE_CHOICES
 from photoorg.ml.registry import CURATED_MODELS
 from photoorg.roots import add_root, list_roots, remove_root
@@ -142,6 +142,13 @@ class SettingsDialog(QDialog):
         self.device = QComboBox()
         self.device.addItems(list(DEVICE_CHOICES))
         self.device.setCurrentText(options.device or "auto")
+        self.runtime = QComboBox()
+        self.runtime.addItems(["auto", "torch", "onnx"])
+        self.runtime.setCurrentText(options.runtime or "auto")
+        self.runtime.setToolTip(
+            "How the CPU runs the image model while indexing. auto: ONNX Runtime (2-4x faster) "
+            "when its results match the standard model's, checked once per model."
+        )
         self.threads = QSpinBox()
         self.threads.setRange(0, os.cpu_count() or 8)
         self.threads.setSpecialValueText("automatic")
@@ -151,6 +158,7 @@ class SettingsDialog(QDialog):
         form.addRow("", self.model_status)
         form.addRow("", get)
         form.addRow("Device", self.device)
+        form.addRow("CPU runtime", self.runtime)
         form.addRow("CPU threads", self.threads)
         note = QLabel("Changing the model analyses every photo again with it, in the background.")
         note.setWordWrap(True)
@@ -192,6 +200,8 @@ class SettingsDialog(QDialog):
         device = self.device.currentText()
         db.set_setting(DEVICE_SETTING, None if device == "auto" else device)
         db.set_setting(THREADS_SETTING, self.threads.value() or None)
+        runtime = self.runtime.currentText()
+        db.set_setting(RUNTIME_SETTING, None if runtime == "auto" else runtime)
         spec = self.model.currentData()
         current = self.library.model_choice()
         if spec and spec != f"{current.arch}:{current.pretrained}":
