@@ -173,7 +173,7 @@ class Library:
             encoder,
             options.runtime,
             runtime_folder(encoder.weights_path, encoder.choice),
-            probes=sample_photos(self.db, encoder.image_size),
+            probes=lambda: sample_photos(self.db, encoder.image_size),
             threads=options.threads,
             on_step=step,
         )

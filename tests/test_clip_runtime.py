@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 
 from photoorg.ml import onnx_image
-from photoorg.ml.onnx_image import AGREEMENT, choose_image_runtime, read_manifest, synthetic_probes
+from photoorg.ml.onnx_image import (
+    AGREEMENT,
+    choose_image_runtime,
+    forget_loaded_runtimes,
+    read_manifest,
+    synthetic_probes,
+)
 from photoorg.ml.runtime_status import runtime_folder
 from photoorg.pipeline.clip_stage import encode_fitting_memory
 from photoorg.pipeline.cpu_costs import CpuLedger
@@ -35,8 +41,10 @@ def tiny_model(library, tiny_weights, tmp_path):
 
     library.select_model(TINY_ARCH, str(weights))
     release_encoders()  # one loaded from another test's copy of the weights
+    forget_loaded_runtimes()
     yield library
     release_encoders()
+    forget_loaded_runtimes()
 
 
 @pytest.fixture
@@ -77,6 +85,9 @@ def test_export_is_checked_cached_and_matches_fp32(encoder):
     )
     assert again == []
     assert reused.report.variant == runtime.report.variant
+    # In a new process the file is loaded and checked again, still without exporting.
+    forget_loaded_runtimes()
+    assert choose_image_runtime(encoder, "auto", _folder(encoder)).report.variant == runtime.report.variant
 
 
 def test_a_bound_no_variant_meets_falls_back_to_torch(encoder, monkeypatch):
@@ -94,6 +105,7 @@ def test_a_damaged_export_is_rebuilt_and_a_broken_exporter_falls_back(encoder, m
     choose_image_runtime(encoder, "auto", _folder(encoder))
     model = _folder(encoder) / read_manifest(_folder(encoder))["model"]
     model.write_bytes(b"not an onnx graph")
+    forget_loaded_runtimes()  # as in the next process: the file is read, and checked, again
     rebuilt = choose_image_runtime(encoder, "auto", _folder(encoder))
     assert rebuilt.report.runtime == "onnx" and rebuilt.report.cosine >= AGREEMENT
     model = _folder(encoder) / read_manifest(_folder(encoder))["model"]
@@ -101,6 +113,7 @@ def test_a_damaged_export_is_rebuilt_and_a_broken_exporter_falls_back(encoder, m
 
     # Damaged again, and every new export fails its check: torch, and a note saying why.
     model.write_bytes(b"still not a graph")
+    forget_loaded_runtimes()
     monkeypatch.setattr(onnx_image, "agreement", lambda reference, candidate: 0.5)
     fallback = choose_image_runtime(encoder, "auto", _folder(encoder))
     assert fallback.report.runtime == "torch"

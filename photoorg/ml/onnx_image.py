@@ -31,6 +31,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -163,6 +164,9 @@ class OnnxImageTower:
         options.intra_op_num_threads = threads or 0
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # its warnings are about graph fusions, not for users
+        # Idle pool threads sleep instead of spinning: between batches the
+        # decode workers need those cores (spinning is for latency-bound serving).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.path = path
         self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self._input = self.session.get_inputs()[0].name
@@ -326,18 +330,32 @@ def torch_runtime(encoder, note: str = "") -> ImageRuntime:
     return ImageRuntime(encoder.encode_images, RuntimeReport("torch", "fp32", note=note))
 
 
+#: ONNX runtimes loaded and checked in this process: each index run would
+#: otherwise pay the session's creation and the check again (a second or two).
+_loaded: dict[tuple[str, int | None, float], ImageRuntime] = {}
+_loaded_lock = threading.Lock()
+
+
+def forget_loaded_runtimes() -> None:
+    """Drop this process's loaded ONNX sessions (the next use checks the file again)."""
+    with _loaded_lock:
+        _loaded.clear()
+
+
 def choose_image_runtime(
     encoder,
     preference: str | None,
     folder: Path,
     *,
-    probes: Sequence = (),
+    probes: Sequence | Callable[[], Sequence] = (),
     bound: float = AGREEMENT,
     threads: int | None = None,
     on_step: StepCallback | None = None,
 ) -> ImageRuntime:
     """The image runtime for indexing: ONNX on a CPU when it is installed and
-    its vectors match fp32 (built once into ``folder``), else fp32 torch."""
+    its vectors match fp32 (built once into ``folder``), else fp32 torch.
+    ``probes`` (or a function giving them, called only for an export) are
+    images to check the export on besides the synthetic ones."""
     wanted = (preference or "auto").lower()
     if wanted not in RUNTIME_CHOICES:
         from photoorg.errors import PhotoorgError
@@ -349,6 +367,10 @@ def choose_image_runtime(
         return torch_runtime(encoder, f"on {encoder.device} torch is the fast path")
     if onnxruntime_version() is None:
         return torch_runtime(encoder, "onnxruntime is not installed")
+    key = (str(folder), threads, bound)
+    with _loaded_lock:
+        if key in _loaded:
+            return _loaded[key]
     check = synthetic_probes(encoder.image_size)
     for attempt in (1, 2):
         manifest = read_manifest(folder)
@@ -357,7 +379,7 @@ def choose_image_runtime(
                 build(
                     encoder,
                     folder,
-                    [*check, *probes],
+                    [*check, *(probes() if callable(probes) else probes)],
                     bound=bound,
                     threads=threads,
                     on_step=on_step,
@@ -382,7 +404,10 @@ def choose_image_runtime(
         else:
             problem = f"cosine {cosine:.4f} < {bound}"
         if cosine >= bound:
-            return ImageRuntime(tower.encode, report)
+            runtime = ImageRuntime(tower.encode, report)
+            with _loaded_lock:
+                _loaded[key] = runtime
+            return runtime
         shutil.rmtree(folder, ignore_errors=True)
         if attempt == 2:
             break

@@ -12,8 +12,10 @@ the progress they report. A stage that works outside the threads that call it
 Inference libraries (torch, ONNX Runtime) compute on thread pools of their own
 that no pipeline thread can time. Their CPU is what the process used beyond
 everything measured; :meth:`CpuLedger.close` shares it among the inference
-stages in proportion to their inference wall time. A new stage shows up in the
-breakdown with no extra code.
+stages in proportion to the CPU their calling thread spent in ``infer`` (the
+calling thread works as one of the pool's threads, so this follows the pool's
+work; a stage that waits on a child process gets next to none). A new stage
+shows up in the breakdown with no extra code.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ class CpuLedger:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._seconds: dict[str, float] = {}
-        self._infer_wall: dict[str, float] = {}
+        self._infer_cpu: dict[str, float] = {}
         self._process_started = time.process_time()
         self._closed = False
 
@@ -44,25 +46,29 @@ class CpuLedger:
             self._seconds[name] = self._seconds.get(name, 0.0) + seconds
 
     @contextmanager
-    def measure(self, name: str) -> Iterator[None]:
-        """Add this thread's CPU time spent in the block to ``name``."""
+    def measure(self, name: str, *, whole_process: bool = False) -> Iterator[None]:
+        """Add this thread's CPU time spent in the block to ``name``; with
+        ``whole_process``, the process's (for a phase that runs alone, such as
+        loading models or a step after the image stages: its thread pools count)."""
+        clock = time.process_time if whole_process else time.thread_time
+        started = clock()
+        try:
+            yield
+        finally:
+            self.add(name, clock() - started)
+
+    @contextmanager
+    def measure_inference(self, name: str) -> Iterator[None]:
+        """Like :meth:`measure`, and remember the time apart: this stage's
+        weight when the thread pools' CPU is shared out."""
         started = time.thread_time()
         try:
             yield
         finally:
-            self.add(name, time.thread_time() - started)
-
-    @contextmanager
-    def measure_inference(self, name: str) -> Iterator[None]:
-        """Like :meth:`measure`, and remember the wall time: the share of the
-        thread pools' CPU this stage gets."""
-        started_wall, started = time.perf_counter(), time.thread_time()
-        try:
-            yield
-        finally:
-            self.add(name, time.thread_time() - started)
+            seconds = time.thread_time() - started
+            self.add(name, seconds)
             with self._lock:
-                self._infer_wall[name] = self._infer_wall.get(name, 0.0) + time.perf_counter() - started_wall
+                self._infer_cpu[name] = self._infer_cpu.get(name, 0.0) + seconds
 
     def close(self) -> None:
         """Give the CPU no thread measured (inference thread pools) to the
@@ -74,12 +80,12 @@ class CpuLedger:
             unmeasured = time.process_time() - self._process_started - sum(self._seconds.values())
             if unmeasured <= 0:
                 return
-            wall = sum(self._infer_wall.values())
-            if wall <= 0:
+            weight = sum(self._infer_cpu.values())
+            if weight <= 0:
                 self._seconds[UNATTRIBUTED] = self._seconds.get(UNATTRIBUTED, 0.0) + unmeasured
                 return
-            for name, seconds in self._infer_wall.items():
-                self._seconds[name] = self._seconds.get(name, 0.0) + unmeasured * seconds / wall
+            for name, seconds in self._infer_cpu.items():
+                self._seconds[name] = self._seconds.get(name, 0.0) + unmeasured * seconds / weight
 
     def seconds(self) -> dict[str, float]:
         with self._lock:
@@ -93,18 +99,19 @@ class CpuLedger:
 
 
 def measure_steps(ledger: CpuLedger, events: Iterator, name_of, default: str) -> Iterator:
-    """Re-yield a generator's events, adding the CPU spent producing each one
+    """Re-yield the events of a phase that runs alone (scanning, the steps
+    after the image stages), adding the process's CPU spent producing each one
     to the step it names (``name_of(event)``); what is spent after the last
     event goes to the last event's step (``default`` when there was none)."""
     iterator = iter(events)
     name = default
     while True:
-        started = time.thread_time()
+        started = time.process_time()
         try:
             event = next(iterator)
         except StopIteration as stop:
-            ledger.add(name, time.thread_time() - started)
+            ledger.add(name, time.process_time() - started)
             return stop.value
         name = name_of(event)
-        ledger.add(name, time.thread_time() - started)
+        ledger.add(name, time.process_time() - started)
         yield event

@@ -167,7 +167,7 @@ class Indexer:
             # Models load only when there is work for them: a rescan that finds
             # nothing new finishes without touching torch.
             yield Progress("load", 0, None, message="Loading models")
-            with self.cpu.measure("load"):
+            with self.cpu.measure("load", whole_process=True):
                 stages = [load_stage(spec) for spec in self.specs]
         ready = [s for s in stages if s.readiness().ready]
         for stage in stages:
