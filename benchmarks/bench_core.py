@@ -1,6 +1,7 @@
-"""Core benchmarks: indexing throughput, rescan time, search latency, memory.
+"""Core benchmarks: indexing throughput, rescan time, search latency, memory,
+and the whole default pipeline.
 
-Run:  python benchmarks/bench_core.py [--quick] [--only NAME ...]
+Run:  python benchmarks/bench_core.py [--quick] [--only NAME ...] [--photos N] [--busy-core]
 
 Each figure is measured as a ratio or a latency within one run, because these
 machines are noisy. Results go to stdout and to benchmarks/out/core.json.
@@ -12,6 +13,17 @@ throughput, meaningless for quality); no network is needed.
 (b) rescan      a rescan of an unchanged 10,000-file library
 (c) search      text-search latency (p50/p95) over 100k and 1M stored vectors
 (d) memory      peak RSS of a full indexing run with ViT-B-32 on the CPU
+(e) pipeline    what `photoorg index` runs by default (thumbnail, CLIP, faces,
+                tags and the steps after the image stages) over N 12-MP JPEGs
+                (real camera pictures scaled up, real faces in a third of
+                them), first run and steady state separately, as photos/s and
+                as a ratio of the plain fp32 torch CLIP image-tower forward
+                measured in the same process; with the CPU seconds per photo
+                of every step, as the pipeline itself measures them
+                (IndexSummary.cpu_seconds), the faces stage's paths, and the
+                ONNX runtime's speed-up and agreement with fp32.
+(a) keeps measuring the CLIP stage on fp32 torch (--runtime torch), so that
+its figures stay comparable with earlier runs.
 """
 
 from __future__ import annotations
@@ -114,7 +126,8 @@ def _child_throughput(images: str, weights: str, workers: int, threads: int) -> 
 
     library = Library(tempfile.mkdtemp(prefix="bench-lib-"))
     library.select_model(ARCH, weights)
-    library.ml_overrides = {"threads": threads}
+    # fp32 torch, as when (a) was first measured; (e) measures the default runtime.
+    library.ml_overrides = {"threads": threads, "runtime": "torch"}
     encoder = library.clip_encoder()
     files = sorted(Path(images).glob("*.jpg"))
     batch = torch.stack([encoder.preprocess(load_upright(str(p), 224)) for p in files[:16]])
@@ -371,6 +384,217 @@ def bench_search(sizes: list[int]) -> dict:
     return results
 
 
+# -- (e) the whole default pipeline ------------------------------------------------------------------
+
+PIPELINE_SIZE = (4032, 3024)  # 12.2 MP, a phone's 4:3
+#: every third photo has people in it (one or two real faces)
+FACES_EVERY = 3
+
+
+def twelve_megapixel_photos(count: int) -> Path:
+    """Photo-like 12 MP JPEGs: real camera pictures (../shared/data) scaled up
+    with sensor-like noise; every third has one or two real faces pasted in,
+    from a portrait size down to about the smallest the detector finds.
+    Two sets of ``count``: ``first/`` for the first run, ``steady/`` for the
+    photos added to the same library afterwards."""
+    import bench_faces
+    from PIL import Image
+
+    folder = OUT / f"jpeg-12mp-pipeline-{count}"
+    if all(len(list((folder / part).glob("*.jpg"))) >= count for part in ("first", "steady")):
+        return folder
+    for part in ("first", "steady"):
+        (folder / part).mkdir(parents=True, exist_ok=True)
+    sources = []
+    for path in sorted(SHARED.rglob("*.jpg")) if SHARED.exists() else []:
+        try:
+            image = Image.open(path)
+            if min(image.size) >= 400:
+                sources.append(path)
+        except OSError:
+            continue
+    if not sources:
+        raise SystemExit(f"(e) needs the camera samples in {SHARED}")
+    portraits = bench_faces._portraits()
+    rng = np.random.default_rng(17)
+    log(f"(e) writing 2 x {count} 12 MP JPEGs to {folder} (once) ...")
+    for i in range(2 * count):
+        from photoorg.scan.imageio import load_upright
+
+        canvas = load_upright(str(sources[i % len(sources)])).resize(PIPELINE_SIZE, Image.Resampling.BILINEAR)
+        if i % FACES_EVERY == 0:
+            faces = 1 + (i % (2 * FACES_EVERY) == 0)
+            for k in range(faces):
+                portrait, ratio = portraits[(i + k) % len(portraits)]
+                face_width = int(rng.uniform(280, 900))  # 9-30% of the short side
+                side = int(face_width * ratio)
+                head = portrait.resize((side, side), Image.Resampling.BILINEAR)
+                slot = PIPELINE_SIZE[0] // faces
+                x = int(rng.uniform(0, max(1, slot - side))) + k * slot
+                y = int(rng.uniform(0, max(1, PIPELINE_SIZE[1] - side)))
+                canvas.paste(head, (max(0, x), max(0, y)))
+        noise = rng.normal(0, 4, (PIPELINE_SIZE[1], PIPELINE_SIZE[0], 3)).astype(np.int16)
+        pixels = np.asarray(canvas, dtype=np.int16) + noise
+        image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+        exif = Image.Exif()
+        exif[0x010F], exif[0x0110] = "BenchCam", f"Model {i % 3}"
+        exif.get_ifd(0x8769)[0x9003] = (datetime(2021, 6, 1) + timedelta(hours=5 * i)).strftime(
+            "%Y:%m:%d %H:%M:%S"
+        )
+        part = "first" if i < count else "steady"
+        image.save(folder / part / f"IMG_{i:04d}.jpg", "JPEG", quality=92, exif=exif.tobytes())
+    return folder
+
+
+def _model_only_rate(encode, batch, seconds: float = 6.0) -> float:
+    encode(batch)  # warm-up
+    done, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds or done < 3 * len(batch):
+        encode(batch)
+        done += len(batch)
+    return done / (time.perf_counter() - started)
+
+
+def _index_all(library, images: str) -> dict:
+    """One `photoorg index` of the folder into this library, with every
+    default stage and after-index step; timings and the indexer's CPU breakdown."""
+    from photoorg.roots import add_root
+
+    add_root(library.db, images)
+    faces_stages = []
+    specs = []
+    for spec in library.stage_specs(text_tower=False):
+        if spec.name == "faces":
+            # Keep the loaded faces stage, to read which path each photo took.
+            def load(spec=spec):
+                stage = spec.load()
+                faces_stages.append(stage)
+                return stage
+
+            spec = type(spec)(spec.name, spec.version, load)
+        specs.append(spec)
+    indexer = library.indexer(specs)
+    started = time.perf_counter()
+    first = last = None
+    for event in indexer.run():
+        if event.stage == "index":
+            now = time.perf_counter()
+            first = first or now
+            last = now
+    finished = time.perf_counter()
+    summary = indexer.summary
+    photos = len(list(Path(images).glob("*.jpg")))
+    for name, counts in summary.stages.items():
+        assert counts["done"] == photos, (name, summary.as_dict())
+    paths = dict(faces_stages[0].paths) if faces_stages else {}
+    for stage in faces_stages:
+        stage.close()
+    return {
+        "photos": photos,
+        "stages": sorted(summary.stages),
+        "wall_seconds": round(finished - started, 2),
+        "photos_per_s": round(photos / (finished - started), 2),
+        "pipeline_photos_per_s": round(photos / (last - first), 2) if first and last > first else None,
+        # everything but the run's start (scanning, loading the stages): the
+        # image stages and the steps after them (tags, groups, people)
+        "photos_per_s_after_load": round(photos / (finished - first), 2) if first else None,
+        # wall time: scan and model loading, the image stages, the steps after them
+        "phases_seconds": {
+            "scan_and_load": round((first or finished) - started, 2),
+            "image_stages": round((last or finished) - (first or finished), 2),
+            "after_index": round(finished - (last or finished), 2),
+        },
+        "cpu_seconds_per_photo": {k: round(v / photos, 4) for k, v in sorted(summary.cpu_seconds.items())},
+        "cpu_seconds_per_photo_total": round(sum(summary.cpu_seconds.values()) / photos, 4),
+        "faces_paths": paths,
+    }
+
+
+def _child_pipeline(images: str, weights: str, busy: bool) -> None:
+    """In a fresh process (with its own empty user cache): the fp32 torch
+    model-only rate, a first index (model loads, the one-time ONNX export and
+    vocabulary), then the steady state: as many new photos added to the same
+    library and indexed (models cached in the process, the vocabulary done),
+    and the model-only rates again."""
+    import torch
+
+    from photoorg.library import Library
+    from photoorg.ml.device import default_threads
+    from photoorg.ml.runtime_status import runtime_folder
+    from photoorg.scan.imageio import load_upright
+
+    spinner = None
+    if busy:  # another program keeping one core busy the whole time
+        spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        library = Library(tempfile.mkdtemp(prefix="bench-pipe-"))
+        library.select_model(ARCH, weights)
+        encoder = library.clip_encoder(text=False)
+        import shutil
+
+        shutil.rmtree(runtime_folder(encoder.weights_path, encoder.choice), ignore_errors=True)
+        files = sorted((Path(images) / "steady").glob("*.jpg"))
+        batch = torch.stack([encoder.preprocess(load_upright(str(p), 224)) for p in files[:16]])
+        model_before = _model_only_rate(encoder.encode_images, batch)
+        log(f"    fp32 torch model-only: {model_before:.2f} img/s; first run ...")
+        first = _index_all(library, str(Path(images) / "first"))
+        log(f"    first run: {first['photos_per_s']} photos/s; steady state ...")
+        steady = _index_all(library, str(Path(images) / "steady"))
+        runtime = library.image_runtime(library.clip_encoder(text=False))
+        model_after = _model_only_rate(encoder.encode_images, batch)
+        runtime_rate = _model_only_rate(runtime.encode, batch)
+        model = (model_before + model_after) / 2
+        print(
+            json.dumps(
+                {
+                    "photos": len(files),
+                    "photo_size": f"{PIPELINE_SIZE[0]}x{PIPELINE_SIZE[1]}",
+                    "photos_with_faces": sum(
+                        1 for i in range(len(files), 2 * len(files)) if i % FACES_EVERY == 0
+                    ),
+                    "busy_core": busy,
+                    "torch_threads": default_threads(),
+                    "model_only_fp32_torch_per_s": round(model, 2),
+                    "model_only_fp32_torch_before_after": [round(model_before, 2), round(model_after, 2)],
+                    "runtime": runtime.report.as_dict(),
+                    "model_only_runtime_per_s": round(runtime_rate, 2),
+                    "runtime_speedup_same_run": round(runtime_rate / model, 2),
+                    "first_run": first,
+                    "steady": steady,
+                    # the headline: steady state, image stages and after-index steps
+                    "steady_ratio": round((steady["photos_per_s_after_load"] or 0) / model, 3),
+                    "steady_pipeline_ratio": round((steady["pipeline_photos_per_s"] or 0) / model, 3),
+                    "steady_whole_run_ratio": round(steady["photos_per_s"] / model, 3),
+                    "first_run_ratio": round(first["photos_per_s"] / model, 3),
+                }
+            )
+        )
+    finally:
+        if spinner is not None:
+            spinner.kill()
+            spinner.wait()
+
+
+def bench_pipeline(count: int, busy: bool = False) -> dict:
+    images = twelve_megapixel_photos(count)
+    weights = random_weights()
+    log(f"(e) the whole default pipeline over {count} x 12 MP{' with a busy core' if busy else ''} ...")
+    env = dict(os.environ)
+    env["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="bench-cache-")  # a first run pays every one-time cost
+    out = subprocess.run(
+        [sys.executable, __file__, "_pipeline", str(images), str(weights), "1" if busy else "0"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"the pipeline run failed:\n{out.stderr[-3000:]}")
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["load_average_after"] = round(os.getloadavg()[0], 2)
+    log("   ", json.dumps(result)[:2000])
+    return result
+
+
 # -- main ----------------------------------------------------------------------------------------------
 
 
@@ -378,14 +602,19 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "_throughput":
         _child_throughput(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
         return
+    if len(sys.argv) > 1 and sys.argv[1] == "_pipeline":
+        _child_pipeline(sys.argv[2], sys.argv[3], sys.argv[4] == "1")
+        return
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
-    parser.add_argument("--only", nargs="*", choices=["throughput", "memory", "rescan", "search"])
+    parser.add_argument("--only", nargs="*", choices=["throughput", "memory", "rescan", "search", "pipeline"])
+    parser.add_argument("--photos", type=int, default=24, help="12-MP photos for (e) (default 24)")
+    parser.add_argument("--busy-core", action="store_true", help="(e) again with one core kept busy")
     args = parser.parse_args()
     os.environ.setdefault("PHOTOORG_OFFLINE", "1")
-    wanted = set(args.only or ["throughput", "memory", "rescan", "search"])
+    wanted = set(args.only or ["throughput", "memory", "rescan", "search", "pipeline"])
     photos = 48 if args.quick else 200
     results: dict = {"date": datetime.now().isoformat(timespec="seconds"), "cpu_count": os.cpu_count()}
     if "throughput" in wanted:
@@ -396,6 +625,13 @@ def main() -> None:
         results["rescan"] = bench_rescan(1000 if args.quick else 10_000)
     if "search" in wanted:
         results["search"] = bench_search([20_000] if args.quick else [100_000, 1_000_000])
+    if "pipeline" in wanted:
+        results["pipeline"] = bench_pipeline(args.photos)
+        if args.busy_core:
+            busy = bench_pipeline(args.photos, busy=True)
+            quiet = results["pipeline"]["steady_ratio"]
+            busy["steady_ratio_vs_quiet"] = round(busy["steady_ratio"] / quiet, 3)
+            results["pipeline_busy_core"] = busy
     OUT.mkdir(parents=True, exist_ok=True)
     target = OUT / "core.json"
     previous = json.loads(target.read_text()) if target.exists() else {}

@@ -43,6 +43,7 @@ OFFLINE_SETTING = "ml.offline"
 # Follow symbolic links that lead outside the library's folders (off: a link to
 # /etc in a photo folder must not put system files in the index).
 FOLLOW_LINKS_SETTING = "scan.follow_external_links"
+RUNTIME_SETTING = "ml.runtime"
 
 
 @dataclass
@@ -50,6 +51,7 @@ class MlOptions:
     device: str | None = None  # None: automatic
     threads: int | None = None  # None: automatic
     offline: bool = False  # never try to download weights
+    runtime: str | None = None  # the CLIP image tower's runtime: None/auto, torch, onnx
 
 
 class Library:
@@ -74,6 +76,8 @@ class Library:
         self._configs_registered = False
         # Per-process overrides of the stored ML settings (command-line flags).
         self.ml_overrides: dict = {}
+        # Where one-time preparation steps (exporting a model) report progress.
+        self.on_progress = None
 
     def close(self) -> None:
         self.db.dispose()
@@ -88,11 +92,12 @@ class Library:
 
     def ml_options(self, **overrides) -> MlOptions:
         """Stored settings, with any non-None override on top (CLI flags)."""
-        stored = self.db.get_settings(DEVICE_SETTING, THREADS_SETTING, OFFLINE_SETTING)
+        stored = self.db.get_settings(DEVICE_SETTING, THREADS_SETTING, OFFLINE_SETTING, RUNTIME_SETTING)
         options = MlOptions(
             device=stored.get(DEVICE_SETTING),
             threads=stored.get(THREADS_SETTING),
             offline=bool(stored.get(OFFLINE_SETTING, False)) or _env_offline(),
+            runtime=stored.get(RUNTIME_SETTING),
         )
         for key, value in {**self.ml_overrides, **overrides}.items():
             if value is not None:
@@ -152,7 +157,7 @@ class Library:
             encoder = self.clip_encoder(options, progress=progress, cancel=cancel, text=text_tower)
             with self.db.transaction() as s:
                 model_id = ensure_model_row(s, encoder.choice, encoder.dim)
-            return ClipStage(encoder, model_id)
+            return ClipStage(encoder, model_id, runtime=self.image_runtime(encoder, options))
 
         specs = [
             StageSpec(thumbnails.name, thumbnails.version, lambda: thumbnails),
@@ -162,6 +167,28 @@ class Library:
         for provider in stage_providers():
             specs.extend(provider(self, options or self.ml_options(), context))
         return specs
+
+    def image_runtime(self, encoder, options: MlOptions | None = None):
+        """The runtime the CLIP stage encodes with (see ml/onnx_image.py)."""
+        from photoorg.ml.onnx_image import choose_image_runtime
+        from photoorg.ml.runtime_status import runtime_folder, sample_photos
+
+        options = options or self.ml_options()
+
+        def step(text: str, done: int, total: int) -> None:
+            if self.on_progress is not None:
+                from photoorg.progress import Progress
+
+                self.on_progress(Progress("prepare", done, total, message=f"Faster CLIP (once): {text}"))
+
+        return choose_image_runtime(
+            encoder,
+            options.runtime,
+            runtime_folder(encoder.weights_path, encoder.choice),
+            probes=lambda: sample_photos(self.db, encoder.image_size),
+            threads=options.threads,
+            on_step=step,
+        )
 
     def build_stages(
         self, options: MlOptions | None = None, *, progress=None, cancel=None

@@ -52,6 +52,9 @@ def model_status(library: Library) -> dict:
             cached = None
         available = cached is not None
         location = str(cached) if cached else None
+    from photoorg.ml.runtime_status import runtime_status
+
+    runtime = runtime_status(library.ml_options().runtime, Path(location) if available else None, choice)
     return {
         "key": choice.key,
         "arch": choice.arch,
@@ -61,6 +64,7 @@ def model_status(library: Library) -> dict:
         "weights_available": available,
         "weights_location": location,
         "cache_dir": str(hf_cache_dir()),
+        "runtime": runtime,
     }
 
 

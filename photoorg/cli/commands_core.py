@@ -50,6 +50,12 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--device", help="auto (default), cpu, cuda or mps")
     group.add_argument("--threads", type=threads_type, metavar="N", help="inference threads on the CPU")
     group.add_argument(
+        "--runtime",
+        choices=("auto", "torch", "onnx"),
+        help="the CLIP image model's runtime on the CPU: auto (default: ONNX Runtime when its vectors "
+        "match fp32), torch, or onnx",
+    )
+    group.add_argument(
         "--offline",
         action="store_true",
         default=None,
@@ -79,14 +85,21 @@ def filters_from(args) -> SearchFilters:
 
 
 def ml_options(library: Library, args):
-    return library.ml_options(device=args.device, threads=args.threads, offline=args.offline)
+    return library.ml_options(
+        device=args.device, threads=args.threads, offline=args.offline, runtime=getattr(args, "runtime", None)
+    )
 
 
 def apply_model_args(library: Library, args) -> None:
     """Make --model/--weights/--device/... hold for everything this command does."""
     if args.model or args.weights:
         library.select_model(args.model, args.weights)
-    library.ml_overrides = {"device": args.device, "threads": args.threads, "offline": args.offline}
+    library.ml_overrides = {
+        "device": args.device,
+        "threads": args.threads,
+        "offline": args.offline,
+        "runtime": getattr(args, "runtime", None),
+    }
 
 
 def _download_printer(printer: ProgressPrinter):
@@ -116,6 +129,7 @@ def cmd_index(args) -> int:
         if choice.key != before.key:
             announce_model(library, choice)
         token = CancelToken()
+        library.on_progress = printer
         stages = library.stage_specs(
             ml_options(library, args), progress=_download_printer(printer), cancel=token, text_tower=False
         )
@@ -334,6 +348,7 @@ def cmd_status(args) -> int:
         model = status["model"]
         where = model["weights_location"] or f"not downloaded (cache: {model['cache_dir']})"
         print(f"Model: {model['key']}  weights: {where}")
+        print(f"Runtime: {_runtime_line(model['runtime'])}")
         for name, stage in status["stages"].items():
             line = f"  {name:<10} done {stage['done']}  failed {stage['failed']}  pending {stage['pending']}"
             if stage["state"] != "ready":
@@ -344,6 +359,16 @@ def cmd_status(args) -> int:
             for item in status["failed"]:
                 print(f"  {item['path']}: {item['reason']}")
         return 0
+
+
+def _runtime_line(runtime: dict) -> str:
+    active = runtime.get("active") or "not chosen yet"
+    line = f"{active} (setting: {runtime['setting']})"
+    if runtime.get("cosine") is not None:
+        line += f"; vectors match fp32 to cosine {runtime['cosine']:.4f}, {runtime.get('speedup')}x its speed"
+    if runtime.get("note") and runtime.get("cosine") is None:
+        line += f"; {runtime['note']}"
+    return line
 
 
 def cmd_roots(args) -> int:

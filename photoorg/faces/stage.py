@@ -1,10 +1,14 @@
 """The faces stage of the pipeline, and how its results are written.
 
-- ``prepare`` (decode workers): downscale, detect, landmarks, aligned chip,
-  quality. dlib's HOG detector releases the GIL, so the decode workers run it
-  in parallel with decoding and with the inference thread.
-- ``infer`` (inference thread): the 128-D descriptor of each face, computed
-  in a child process (dlib holds the GIL for its ~75 ms forward pass).
+- ``prepare`` (decode workers): detect, landmarks, aligned chip, quality.
+  Photos are decoded near the detector's size (models.DECODE_FRACTION), and a
+  large photo is first looked at coarsely; the fine look (the detection size)
+  runs only on photos where the coarse one saw a face or a near-face
+  (models.py, "where to look"). dlib's HOG detector releases the GIL, so the
+  decode workers run it in parallel with decoding and with the inference thread.
+- ``infer`` (inference thread): the 128-D descriptors of a batch's faces,
+  computed in one call in a child process (dlib holds the GIL for its ~60 ms
+  a face forward pass).
 - ``save`` (writer): boxes mapped from the analysed image to the photo's
   full displayed size, faces below the minimum size dropped, rows written.
 
@@ -18,6 +22,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from photoorg.faces.config import FACES_GENERATION, FaceSettings
 from photoorg.faces.encoder_process import EncoderProcess, child_processes_allowed
-from photoorg.faces.models import FaceAnalyzer, FaceDetections
+from photoorg.faces.models import DECODE_FRACTION, FaceAnalyzer, FaceDetections
 from photoorg.pipeline.stages import ImageStage, stage_done_for
 from photoorg.store.db import bump_generation
 from photoorg.store.schema import ASSIGNED_USER, Face, FaceRejection, Photo
@@ -91,7 +97,13 @@ class FacesStage(ImageStage):
     ) -> None:
         self.analyzer = analyzer
         self.settings = settings
-        self.min_side = settings.detect_side
+        # The detector's useful size, not more: the fine look scales up from it.
+        fraction = DECODE_FRACTION if analyzer.detector_name == "hog" else 1.0
+        self.min_side = round(settings.detect_side * fraction)
+        #: photos per detection path (models.PATH_FULL, PATH_COARSE), for reports
+        self.paths: Counter[str] = Counter()
+        self._helper_cpu = 0.0
+        self._cpu_lock = threading.Lock()
         self._helper = threading.Semaphore(1) if helper else None
         self._encoder = None
         if child_encoder and child_processes_allowed():
@@ -118,16 +130,29 @@ class FacesStage(ImageStage):
         return self.analyzer.detect(image)
 
     def _detect_into(self, pending: _Detecting, image: Image.Image) -> None:
+        started = time.thread_time()
         try:
             pending.result = self.analyzer.detect(image)
         except BaseException as exc:  # handed to infer(), which fails that batch's photos
             pending.error = exc
         finally:
+            with self._cpu_lock:
+                self._helper_cpu += time.thread_time() - started
             self._helper.release()
             pending.done.set()
 
+    def take_cpu_seconds(self) -> float:
+        """Detection in the helper thread, and the encoder process's work."""
+        with self._cpu_lock:
+            seconds, self._helper_cpu = self._helper_cpu, 0.0
+        if self._encoder is not None:
+            seconds += self._encoder.cpu_seconds
+            self._encoder.cpu_seconds = 0.0
+        return seconds
+
     def infer(self, prepared: list) -> list[FaceDetections]:
         results = [item.get() if isinstance(item, _Detecting) else item for item in prepared]
+        self.paths.update(detections.path for detections in results)
         faces = [face for detections in results for face in detections.faces]
         vectors = None
         if self._encoder is not None:

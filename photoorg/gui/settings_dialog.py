@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from photoorg.gui.grid import MAX_CELL, MIN_CELL
 from photoorg.gui.workers import WorkerPool
-from photoorg.library import DEVICE_SETTING, THREADS_SETTING, Library, MlOptions
+from photoorg.library import DEVICE_SETTING, RUNTIME_SETTING, THREADS_SETTING, Library, MlOptions
 from photoorg.ml.device import DEVICE_CHOICES
 from photoorg.ml.registry import CURATED_MODELS, ModelChoice
 from photoorg.roots import RootInfo, add_root, list_roots, remove_root
@@ -69,12 +69,14 @@ class SettingsChanges:
     device: str | None
     threads: int | None
     model: str | None  # a new model spec, or None to keep the current one
+    runtime: str | None = None  # "torch", "onnx", or None: automatic
 
 
 def apply_settings(library: Library, changes: SettingsChanges) -> bool:
     """Store the choices (worker thread); True when the model changed."""
     library.db.set_setting(DEVICE_SETTING, changes.device)
     library.db.set_setting(THREADS_SETTING, changes.threads)
+    library.db.set_setting(RUNTIME_SETTING, changes.runtime)
     if changes.model:
         library.select_model(changes.model)
         return True
@@ -229,6 +231,13 @@ class SettingsDialog(QDialog):
         self.device = QComboBox()
         self.device.addItems(list(DEVICE_CHOICES))
         self.device.setCurrentText(options.device or "auto")
+        self.runtime = QComboBox()
+        self.runtime.addItems(["auto", "torch", "onnx"])
+        self.runtime.setCurrentText(options.runtime or "auto")
+        self.runtime.setToolTip(
+            "How the CPU runs the image model while indexing. auto: ONNX Runtime (2-4x faster) "
+            "when its results match the standard model's, checked once per model."
+        )
         self.threads = QSpinBox()
         self.threads.setRange(0, os.cpu_count() or 8)
         self.threads.setSpecialValueText("automatic")
@@ -238,6 +247,7 @@ class SettingsDialog(QDialog):
         form.addRow("", self.model_status)
         form.addRow("", get)
         form.addRow("Device", self.device)
+        form.addRow("CPU runtime", self.runtime)
         form.addRow("CPU threads", self.threads)
         note = QLabel("Changing the model analyses every photo again with it, in the background.")
         note.setWordWrap(True)
@@ -266,8 +276,12 @@ class SettingsDialog(QDialog):
         spec = self.model.currentData()
         current = self.data.choice
         changed = spec and spec != f"{current.arch}:{current.pretrained}"
+        runtime = self.runtime.currentText()
         return SettingsChanges(
-            None if device == "auto" else device, self.threads.value() or None, spec if changed else None
+            None if device == "auto" else device,
+            self.threads.value() or None,
+            spec if changed else None,
+            None if runtime == "auto" else runtime,
         )
 
     @property

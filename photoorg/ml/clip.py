@@ -149,6 +149,13 @@ class ClipEncoder:
         return self._preprocess
 
     @property
+    def image_tower(self):
+        """The image tower module (fp32 on the CPU), for exporting it to
+        another runtime (ml/onnx_image.py)."""
+        self.load()
+        return self._model.visual
+
+    @property
     def image_size(self) -> int:
         self.load()
         size = getattr(self._model.visual, "image_size", 224)

@@ -1,7 +1,15 @@
-"""The CLIP image-embedding stage."""
+"""The CLIP image-embedding stage.
+
+The vectors come from the image runtime chosen for this machine (fp32 torch,
+or ONNX Runtime on a CPU; see ml/onnx_image.py). On a GPU the batch adapts to
+the device's memory: a batch that runs out of memory is split in halves, and
+the smaller size is kept for the rest of the run.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import datetime
 
 import numpy as np
@@ -10,11 +18,14 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from photoorg.ml.clip import ClipEncoder
+from photoorg.ml.onnx_image import ImageRuntime, torch_runtime
 from photoorg.ml.registry import ModelChoice
 from photoorg.pipeline.stages import ImageStage
 from photoorg.store.schema import Embedding, Model
 
 EMBEDDINGS_GENERATION = "embeddings"
+
+log = logging.getLogger(__name__)
 
 
 def ensure_model_row(session: Session, choice: ModelChoice, dim: int) -> int:
@@ -38,13 +49,22 @@ class ClipStage(ImageStage):
     name = "clip"
     generation = EMBEDDINGS_GENERATION
 
-    def __init__(self, encoder: ClipEncoder, model_id: int, batch_size: int | None = None) -> None:
+    def __init__(
+        self,
+        encoder: ClipEncoder,
+        model_id: int,
+        batch_size: int | None = None,
+        runtime: ImageRuntime | None = None,
+    ) -> None:
         self.encoder = encoder
         self.model_id = model_id
         self.min_side = encoder.image_size
         self._preprocess = encoder.preprocess
+        self.runtime = runtime or torch_runtime(encoder)
         on_gpu = encoder.device != "cpu"
         self.batch_size = batch_size or (64 if on_gpu else 16)
+        #: the largest batch the device has taken; halved on out-of-memory
+        self.device_batch = self.batch_size
 
     @property
     def version(self) -> str:
@@ -56,7 +76,10 @@ class ClipStage(ImageStage):
     def infer(self, prepared: list) -> list[np.ndarray]:
         import torch  # lazy: torch takes seconds to import; only model work needs it
 
-        vectors = self.encoder.encode_images(torch.stack(prepared))
+        batch = torch.stack(prepared)
+        if self.encoder.device == "cpu":
+            return list(self.runtime.encode(batch))
+        vectors, self.device_batch = encode_fitting_memory(self.runtime.encode, batch, self.device_batch)
         return list(vectors)
 
     def save(self, session: Session, photo_id: int, result: np.ndarray) -> None:
@@ -80,3 +103,47 @@ class ClipStage(ImageStage):
         session.execute(
             delete(Embedding).where(Embedding.photo_id == photo_id, Embedding.model_id == self.model_id)
         )
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """CUDA's OutOfMemoryError, or MPS's RuntimeError saying the same."""
+    try:
+        import torch
+
+        if isinstance(exc, torch.OutOfMemoryError):
+            return True
+    except (ImportError, AttributeError):
+        pass
+    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+
+
+def _free_device_cache() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+    mps = getattr(torch, "mps", None)
+    if mps is not None and hasattr(mps, "empty_cache") and torch.backends.mps.is_available():
+        mps.empty_cache()
+
+
+def encode_fitting_memory(encode: Callable, batch, size: int) -> tuple[np.ndarray, int]:
+    """Encode ``batch`` in slices of at most ``size``, halving the slice when
+    the device runs out of memory. Returns the vectors and the size that fit
+    (the next batch starts there). One image that does not fit is an error."""
+    outputs = []
+    start = 0
+    size = max(1, size)
+    while start < len(batch):
+        part = batch[start : start + size]
+        try:
+            outputs.append(encode(part))
+        except Exception as exc:
+            if not is_out_of_memory(exc) or size == 1:
+                raise
+            size = max(1, size // 2)
+            log.info("out of device memory: CLIP batches of %d from now on", size)
+            _free_device_cache()
+            continue
+        start += len(part)
+    return np.concatenate(outputs), size

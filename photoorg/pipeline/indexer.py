@@ -16,6 +16,7 @@ import filelock
 from sqlalchemy import and_, delete, exists, not_, select
 
 from photoorg.errors import Cancelled, ModelUnavailableError, PhotoorgError
+from photoorg.pipeline.cpu_costs import CpuLedger, measure_steps
 from photoorg.pipeline.identity import IdentityResolver
 from photoorg.pipeline.metadata_refresh import refresh_metadata
 from photoorg.pipeline.reconcile import ResultWriter, RootPlan, known_hashes, mark_missing, scan_root
@@ -68,6 +69,8 @@ class IndexSummary:
     unreadable: int = 0  # photos under a folder that can't be read now
     replaced: int = 0  # photos whose file now holds another picture: missing, marks kept
     ambiguous: int = 0  # files that could be one of several photos: new photos, listed in status
+    #: CPU seconds per step of the run, all threads (see pipeline/cpu_costs.py)
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
 
     def highlights(self) -> list[str]:
         """What changed, in words, for both front ends ("12 new or changed, 3 moved")."""
@@ -87,6 +90,7 @@ class IndexSummary:
     def as_dict(self) -> dict:
         data = asdict(self)
         data["seconds"] = round(self.seconds, 3)
+        data["cpu_seconds"] = {name: round(value, 3) for name, value in self.cpu_seconds.items()}
         return data
 
 
@@ -119,6 +123,7 @@ class Indexer:
         self._all_roots: list[str] = []
         self._moved = 0
         self.summary = IndexSummary()
+        self.cpu = CpuLedger()
 
     def run(self, root_ids: Sequence[int] | None = None) -> Iterator[Progress]:
         lock = filelock.FileLock(str(self.lock_path), timeout=0)
@@ -130,11 +135,14 @@ class Indexer:
                 "and run this again."
             ) from exc
         started = time.monotonic()
+        self.cpu = CpuLedger()
         try:
             yield from self._run(root_ids)
         finally:
             self.summary.seconds = time.monotonic() - started
             self.summary.cancelled = self.token.cancelled
+            self.cpu.close()
+            self.summary.cpu_seconds = self.cpu.seconds()
             lock.release()
 
     # -- phases ------------------------------------------------------------------
@@ -152,7 +160,7 @@ class Indexer:
         for root in roots:
             self.token.checkpoint()
             yield Progress("scan", 0, None, message=f"Scanning {root.path}")
-            plan = yield from self._scan(root)
+            plan = yield from measure_steps(self.cpu, self._scan(root), lambda event: "scan", "scan")
             plans.append(plan)
             if not plan.online:
                 self.summary.offline_roots[root.path] = plan.offline_reason
@@ -189,12 +197,15 @@ class Indexer:
         yield from self._image_stages(ingest, online_roots)
         if self.token.cancelled:
             return
-        self.summary.missing = mark_missing(self.db, vanished)
+        with self.cpu.measure("write"):
+            self.summary.missing = mark_missing(self.db, vanished)
         for step in self.after_stages:
             if self.token.cancelled:
                 return
             try:
-                ran = yield from step(self.token)
+                ran = yield from measure_steps(
+                    self.cpu, step(self.token), lambda event: event.stage, "after-index"
+                )
             except Cancelled:
                 return  # the step committed what it finished; the rest waits for the next run
             self.summary.stages.update(after_stage_counts(ran))
@@ -207,7 +218,8 @@ class Indexer:
             # Models load only when there is work for them: a rescan that finds
             # nothing new finishes without touching torch.
             yield Progress("load", 0, None, message="Loading models")
-            stages = [load_stage(spec) for spec in self.specs]
+            with self.cpu.measure("load", whole_process=True):
+                stages = [load_stage(spec) for spec in self.specs]
         ready = [s for s in stages if s.readiness().ready]
         for stage in stages:
             state = stage.readiness()
@@ -267,17 +279,19 @@ class Indexer:
         known = known_hashes(self.db, {item.size for item in ingest}) if ingest else set()
         stages_by_name = {s.name: s for s in ready}
         runner = PipelineRunner(
-            partial(process, stages=stages_by_name, known_hashes=known),
+            partial(process, stages=stages_by_name, known_hashes=known, ledger=self.cpu),
             ready,
             token=self.token,
             decode_workers=self.decode_workers,
+            ledger=self.cpu,
         )
         meter = RateMeter()
         done, total = 0, len(work)
         yield meter.progress("index", 0, total)
         for batch in runner.run(work):
             if batch:
-                writer.write(batch)
+                with self.cpu.measure("write"):
+                    writer.write(batch)
                 done += len(batch)
             progress = meter.progress("index", done, total)
             if self.token.paused:

@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
+from photoorg.pipeline.cpu_costs import CpuLedger
 from photoorg.pipeline.stages import ImageStage
 from photoorg.pipeline.work import WorkItem, WorkResult
 from photoorg.progress import CancelToken
@@ -44,9 +45,14 @@ class PipelineRunner:
         *,
         token: CancelToken,
         decode_workers: int = 2,
+        ledger: CpuLedger | None = None,
     ) -> None:
         self.process = process
+        self.stages = list(stages)
         self.inference_stages = [s for s in stages if s.uses_inference]
+        # Inference is timed here; the decode workers' steps are timed by
+        # ``process``, which should be given the same ledger.
+        self.ledger = ledger or CpuLedger()
         self.token = token
         self.decode_workers = max(1, decode_workers)
         batch = max((s.batch_size for s in self.inference_stages), default=16)
@@ -125,7 +131,8 @@ class PipelineRunner:
             if not members:
                 continue
             try:
-                outputs = stage.infer([r.prepared[stage.name] for r in members])
+                with self.ledger.measure_inference(stage.name):
+                    outputs = stage.infer([r.prepared[stage.name] for r in members])
             except Exception as exc:  # one bad batch fails its photos, not the run
                 for result in members:
                     result.stage_errors[stage.name] = f"{type(exc).__name__}: {exc}"
@@ -134,6 +141,11 @@ class PipelineRunner:
                     result.outputs[stage.name] = output
             for result in members:
                 result.prepared.pop(stage.name, None)
+        self._collect_stage_cpu()
+
+    def _collect_stage_cpu(self) -> None:
+        for stage in self.stages:
+            self.ledger.add(stage.name, stage.take_cpu_seconds())
 
     # -- the caller's side -------------------------------------------------------
 
@@ -195,6 +207,7 @@ class PipelineRunner:
             if failure is not None:
                 self.token.cancel()
             self._shutdown(threads)
+            self._collect_stage_cpu()
         if failure is not None:
             raise failure
 

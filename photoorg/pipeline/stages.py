@@ -82,6 +82,12 @@ class ImageStage(ABC):
     def forget(self, session: Session, photo_id: int) -> None:
         """Drop stored results of a photo whose content changed."""
 
+    def take_cpu_seconds(self) -> float:
+        """CPU seconds the stage spent outside the threads that call it (helper
+        threads, child processes) since it was last asked; the pipeline's CPU
+        breakdown adds them to the stage (see pipeline/cpu_costs.py)."""
+        return 0.0
+
 
 class WaitingStage(ImageStage):
     """Stands in for a stage that can't run now (no weights): it is reported as

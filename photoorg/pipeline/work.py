@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from photoorg.errors import PhotoorgError
+from photoorg.pipeline.cpu_costs import CpuLedger
 from photoorg.pipeline.stages import ImageStage
 from photoorg.scan.files import read_regular_file
 from photoorg.scan.imageio import ImageReadError, decode, open_image
@@ -20,6 +21,11 @@ from photoorg.store.schema import PHOTO_FAILED, PHOTO_UNREADABLE
 # Errors that mean the library can't be written, not that a photo is bad. They
 # stop the run with a message instead of marking every later photo failed.
 _FATAL_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EROFS}
+
+#: in a decoded image's ``info``: how much smaller than the file the decoder
+#: made it (JPEG's DCT scaling), so a stage can tell a reduced large photo
+#: from a small one (the faces detector scales the former back up).
+DECODE_SCALE_KEY = "photoorg.decode_scale"
 
 
 class DiskFullError(PhotoorgError):
@@ -73,12 +79,16 @@ def process(
     item: WorkItem,
     stages: Mapping[str, ImageStage],
     known_hashes: Collection[str] = (),
+    ledger: CpuLedger | None = None,
 ) -> WorkResult:
     """Do the CPU work for one file. Never raises for a bad file; raises
-    :class:`DiskFullError` when the library's disk can't take more."""
+    :class:`DiskFullError` when the library's disk can't take more. Each
+    step's CPU time goes to ``ledger`` under the step's name."""
+    ledger = ledger or CpuLedger()
     result = WorkResult(item)
     try:
-        data = _read(item.path)
+        with ledger.measure("read"):
+            data = _read(item.path)
     except FileNotFoundError:
         result.vanished = True
         return result
@@ -100,10 +110,13 @@ def process(
         return result
 
     try:
-        image = open_image(data)
+        with ledger.measure("metadata"):
+            image = open_image(data)
         if item.ingest:
-            result.content_hash = hashlib.sha256(data).hexdigest()
-            result.metadata = read_metadata(image)
+            with ledger.measure("hash"):
+                result.content_hash = hashlib.sha256(data).hexdigest()
+            with ledger.measure("metadata"):
+                result.metadata = read_metadata(image)
             if result.content_hash in known_hashes:
                 # A move or a copy of a photo already analysed: the writer
                 # decides which, and reuses results instead of decoding again.
@@ -112,7 +125,10 @@ def process(
         wanted = [stages[name] for name in item.stages if name in stages]
         if not wanted:
             return result
-        decoded = decode(image, max(stage.min_side for stage in wanted))
+        with ledger.measure("decode"):
+            full_short = min(image.size)
+            decoded = decode(image, max(stage.min_side for stage in wanted))
+            decoded.info[DECODE_SCALE_KEY] = full_short / max(1, min(decoded.size))
     except ImageReadError as exc:
         if item.ingest:
             result.error, result.error_state = str(exc), PHOTO_FAILED
@@ -124,7 +140,8 @@ def process(
 
     for stage in wanted:
         try:
-            prepared = stage.prepare(decoded, result.content_hash or item.content_hash)
+            with ledger.measure(stage.name):
+                prepared = stage.prepare(decoded, result.content_hash or item.content_hash)
         except OSError as exc:
             _fatal_if_disk_full(exc, f"the {stage.name} of {item.path}")
             result.stage_errors[stage.name] = f"{type(exc).__name__}: {exc}"
