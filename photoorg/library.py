@@ -8,6 +8,7 @@ imports no Qt.
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,9 +33,10 @@ from photoorg.pipeline.clip_stage import ClipStage, ensure_model_row
 from photoorg.pipeline.indexer import Indexer, load_stage
 from photoorg.pipeline.stages import ImageStage, StageSpec
 from photoorg.pipeline.thumbnail_stage import ThumbnailStage
-from photoorg.progress import CancelToken
+from photoorg.progress import CancelToken, Progress
 from photoorg.scan.thumbnails import ThumbnailCache
 from photoorg.search.engine import SearchEngine
+from photoorg.store.backup import periodic_backup
 from photoorg.store.db import Database
 
 DEVICE_SETTING = "ml.device"
@@ -212,7 +214,11 @@ class Library:
             token=token,
             decode_workers=decode_workers or default_decode_workers(),
             retry_failed=retry_failed,
-            after_stages=[*(provider(self) for provider in after_index_steps()), self._search_index_step],
+            after_stages=[
+                *(provider(self) for provider in after_index_steps()),
+                self._search_index_step,
+                self._backup_step,
+            ],
             follow_external_links=bool(self.db.get_setting(FOLLOW_LINKS_SETTING, False)),
         )
 
@@ -223,6 +229,17 @@ class Library:
         from photoorg.search.vector_index import update_vector_store
 
         return (yield from update_vector_store(self.db, self.model_choice().key))
+
+    def _backup_step(self, token: CancelToken):
+        """Last after an index run, in the app as in the CLI: a copy of the
+        database at most once a day (see store/backup.py). A backup that can't
+        be made is said, and never fails the run."""
+        try:
+            periodic_backup(self.paths.database, self.paths.backups)
+        except (OSError, sqlite3.Error) as exc:
+            yield Progress(
+                "backup", 0, None, message=f"No backup of the library was made ({exc}).", level="warning"
+            )
 
     # -- search --------------------------------------------------------------------------
 

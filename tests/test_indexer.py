@@ -234,8 +234,10 @@ def test_without_weights_clip_waits_and_the_rest_finishes(library, photo_folder,
     assert summary.stages["thumbnail"]["done"] == 5
     assert "clip" in summary.waiting
     message = summary.waiting["clip"]
-    assert "ViT-B-32" in message and "--weights" in message and "models get" in message
+    # One line with ways to act; `status` shows where it looked.
+    assert "ViT-B-32" in message and "--weights" in message and "photoorg models get" in message
     status = library_status(library)
+    assert "huggingface" in status["model"]["cache_dir"]
     assert status["stages"]["clip"]["state"] == "waiting for weights"
     assert status["stages"]["clip"]["pending"] == 5
 

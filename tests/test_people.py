@@ -336,4 +336,6 @@ def test_people_cli_json(library_dir, capsys):
     assert main(["people", "config", "--detector", "cnn", "--min-face", "60", *lib, "--json"]) == 0
     config = json.loads(capsys.readouterr().out)
     assert config["detector"] == "cnn" and config["stage_version"] == "dlib-cnn-1000-min60"
-    assert main(["people", "config", "--threshold", "2", *lib]) == 1
+    with pytest.raises(SystemExit) as out_of_range:  # a usage error, checked at parse time
+        main(["people", "config", "--threshold", "2", *lib])
+    assert out_of_range.value.code == 2

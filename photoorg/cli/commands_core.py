@@ -153,7 +153,6 @@ def cmd_index(args) -> int:
                 continue
             printer(event)
         printer.close()
-        _periodic_backup(library)
         summary = indexer.summary
         if args.json:
             emit_json(summary.as_dict())
@@ -170,17 +169,6 @@ def announce_model(library: Library, choice) -> None:
     pending = photos_to_analyse(library.db, choice)
     again = f"; {pending:,} photo(s) will be analysed with it" if pending else ""
     say(f"Model is now {choice.label}{again}.")
-
-
-def _periodic_backup(library: Library) -> None:
-    """A copy of the database at most once a day, at the end of an index run
-    (see store/backup.py); a failure to make one never fails the run."""
-    from photoorg.store.backup import periodic_backup
-
-    try:
-        periodic_backup(library.paths.database, library.paths.backups)
-    except Exception as exc:  # a damaged database or a full disk: doctor and the next run tell
-        say(f"warning: no backup of the library was made ({exc}).")
 
 
 def _print_summary(summary) -> None:
