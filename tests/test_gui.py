@@ -201,6 +201,10 @@ def test_shortcuts_dialog_lists_the_keys(qtbot, make_window, library, monkeypatc
 
 
 @pytest.mark.slow
+# Its own limit, above the wait below: on a busy machine indexing 1,000 photos
+# with every default stage can pass the suite's 300 s, and a timeout that fires
+# inside Qt's event loop aborts the whole run instead of failing one test.
+@pytest.mark.timeout(900)
 def test_gui_stays_responsive_while_indexing_and_scrolling(qtbot, make_window, tiny_model, tmp_path):
     """An event-loop latency probe: a 10 ms timer whose lateness is recorded
     while 1,000 photos are indexed and the grid is scrolled."""
@@ -234,7 +238,7 @@ def test_gui_stays_responsive_while_indexing_and_scrolling(qtbot, make_window, t
     scroll_timer.timeout.connect(scroll)
     probe_timer.start(int(interval * 1000))
     scroll_timer.start(40)
-    summary = wait_indexed(qtbot, window, timeout=300_000)
+    summary = wait_indexed(qtbot, window, timeout=800_000)
     probe_timer.stop()
     scroll_timer.stop()
     assert summary.indexed == 1000
