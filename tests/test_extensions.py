@@ -168,7 +168,7 @@ def test_every_point_has_a_register_function_on_the_extensions_object():
         if name.startswith("register_") and function.__module__ == module.__name__
     }
     offered = {name for name in dir(Extensions) if name.startswith("register_")}
-    assert declared == offered and len(offered) == 10
+    assert declared == offered and len(offered) == 11
 
 
 def test_importing_a_capability_registers_nothing():
