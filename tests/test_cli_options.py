@@ -46,6 +46,8 @@ SAMPLES: dict[tuple[str, ...], list[str]] = {
     ("tags", "concept"): ["tags", "concept", "red car", "--prompt", "a photo of a red car"],
     ("tags", "retag"): ["tags", "retag"],
     ("groups",): ["groups"],
+    ("text",): ["text", "nowhere.jpg"],
+    ("places",): ["places"],
     ("people",): ["people"],
     ("people", "list"): ["people", "list"],
     ("people", "show"): ["people", "show", "1"],

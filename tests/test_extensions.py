@@ -174,6 +174,7 @@ def test_every_point_has_a_register_function_on_the_extensions_object():
 def test_importing_a_capability_registers_nothing():
     code = (
         "import photoorg.tags, photoorg.faces, photoorg.tags.hooks, photoorg.faces.hooks, photoorg.library\n"
+        "import photoorg.text, photoorg.places, photoorg.text.hooks, photoorg.places.hooks\n"
         "from photoorg.extensions import stages, show_fields, query_keys, loaded_capabilities\n"
         "from photoorg.capabilities import load_capabilities\n"
         "before = (len(stages.stage_providers()), len(show_fields.detail_providers()), "
@@ -186,7 +187,8 @@ def test_importing_a_capability_registers_nothing():
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     )
     assert result.stdout.strip() == (
-        "(0, 0, 0, 0) (2, 2, ['person', 'tag'], ['photoorg.faces', 'photoorg.tags'])"
+        "(0, 0, 0, 0) (3, 4, ['person', 'place', 'tag', 'text'], "
+        "['photoorg.faces', 'photoorg.places', 'photoorg.tags', 'photoorg.text'])"
     )
 
 
@@ -198,23 +200,30 @@ def test_loading_and_registering_again_changes_nothing():
         for capability in CORE_CAPABILITIES:
             capability.register(Extensions())  # straight to the points, past the loaded check
         assert _registered() == first
-        assert list(extensions.loaded_capabilities()) == ["photoorg.tags", "photoorg.faces"]
+        assert list(extensions.loaded_capabilities()) == [
+            "photoorg.tags",
+            "photoorg.faces",
+            "photoorg.text",
+            "photoorg.places",
+        ]
 
 
 def test_the_core_capabilities_fill_the_points_they_use():
     with extensions.scoped():
         load_capabilities()
         registered = _registered()
-    assert len(registered["stages.stage_providers"]) == 2
-    assert len(registered["after_index.after_index_steps"]) == 2
-    assert set(registered["stage_versions.stage_versions"]) == {"tags-clip", "classify", "faces"}
-    assert registered["schemas.schemas"] == ()  # their tables are in the core chain
-    assert len(registered["filter_clauses.filter_clauses"]) == 2
-    assert set(registered["query_keys.query_keys"]) == {"tag", "person"}
+    assert len(registered["stages.stage_providers"]) == 3  # classifier, faces, text
+    assert len(registered["after_index.after_index_steps"]) == 3  # tagging, clustering, naming places
+    assert set(registered["stage_versions.stage_versions"]) == {"tags-clip", "classify", "faces", "text"}
+    # tags' and people's tables are in the core chain; text and places own theirs
+    assert [chain.name for chain in registered["schemas.schemas"]] == ["text", "places"]
+    assert len(registered["filter_clauses.filter_clauses"]) == 4
+    assert set(registered["query_keys.query_keys"]) == {"tag", "person", "text", "place"}
     assert len(registered["query_rewriters.query_rewriters"]) == 1
     assert len(registered["fallback_rankers.fallback_rankers"]) == 1
-    assert len(registered["show_fields.detail_providers"]) == 2
-    assert list(registered["cli_commands.cli_command_groups"]) == ["tags", "people"]
+    assert set(registered["search_rankers.search_rankers"]) == {"text", "place"}
+    assert len(registered["show_fields.detail_providers"]) == 4
+    assert list(registered["cli_commands.cli_command_groups"]) == ["tags", "people", "text", "places"]
 
 
 def test_two_capabilities_cannot_claim_one_name():

@@ -154,6 +154,7 @@ def _apply(fields: dict[str, Any], update: FilterUpdate) -> None:
 def parse_query(query: str) -> ParsedQuery:
     words: list[str] = []
     fields: dict[str, Any] = {}
+    used: dict[str, int] = {}
     capability_keys = query_keys()
     for token in _tokens(query):
         negated = token.startswith("-") and ":" in token
@@ -166,13 +167,12 @@ def parse_query(query: str) -> ParsedQuery:
         update = handler(value, negated) if sep and handler else None
         if update is None:
             words.append(token)
-        else:
-            _apply(fields, update)
-    for given in fields.values():
-        if isinstance(given, tuple) and len(given) > MAX_LIST_FILTERS:
-            raise UsageError(
-                f"At most {MAX_LIST_FILTERS} filters of a kind in one search (got {len(given)})."
-            )
+            continue
+        used[key] = used.get(key, 0) + 1
+        _apply(fields, update)
+    for key, count in used.items():
+        if count > MAX_LIST_FILTERS:
+            raise UsageError(f"At most {MAX_LIST_FILTERS} {key}: filters in one search (got {count}).")
     album_name = fields.pop(_ALBUM_NAME, None)
     return ParsedQuery(
         text=" ".join(words).strip(), filters=SearchFilters(**fields), album_name=album_name, words=words
