@@ -28,7 +28,7 @@ def main(count: int = 100_000) -> None:
     square = JustifiedLayout(aspects, 1200, 180, 4, sections, header_height=44, square=True)
     t3 = time.perf_counter()
     repaints = 1000
-    for k in range(repaints):
+    for _k in range(repaints):
         top = rng.random() * layout.height
         for index in layout.visible(top, top + 900):
             layout.rect(index)

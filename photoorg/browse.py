@@ -31,6 +31,7 @@ class PhotoRow(NamedTuple):
     height: int | None
     rating: int
     favorite: bool
+    rotation: int = 0  # degrees clockwise the user turned it (the file is untouched)
 
     @property
     def name(self) -> str:
@@ -46,6 +47,7 @@ _ROW_COLUMNS = (
     Photo.height,
     Photo.rating,
     Photo.favorite,
+    Photo.rotation,
 )
 
 

@@ -10,7 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from photoorg.errors import NotInLibraryError
+from photoorg.places import place
 from photoorg.roots import normalise
+from photoorg.scan.exposure import read_exposure
 from photoorg.scan.metadata import camera_label
 from photoorg.store.db import Database
 from photoorg.store.schema import Album, AlbumPhoto, Photo, PhotoStage
@@ -93,6 +95,11 @@ def photo_details(db: Database, photo_id: int, thumbnail_path: Callable[[str], s
             if thumbnail_path and photo.content_hash
             else None,
         }
+        # Captions, rotation, exposure and place name (the details panel's photo-app fields).
+        details["caption"] = photo.caption
+        details["rotation"] = photo.rotation
+        details["exposure"] = read_exposure(photo.path)
+        details["place"] = place(photo.gps_lat, photo.gps_lon) if photo.gps_lat is not None else None
         for provider in DETAIL_PROVIDERS:
             details.update(provider(s, photo))
         return details

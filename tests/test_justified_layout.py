@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import datetime, timedelta
 
@@ -30,7 +31,7 @@ def test_rows_fill_the_width_exactly_and_keep_each_photos_aspect():
         assert right == pytest.approx(1000), "the row ends at the right edge"
         for i, r in zip(members, rects):
             assert r[2] / r[3] == pytest.approx(aspects[i]), "no letterboxing, no crop"
-        for a, b in zip(rects, rects[1:]):
+        for a, b in itertools.pairwise(rects):
             assert b[0] - (a[0] + a[2]) == pytest.approx(4)
         assert 0.5 * 180 < layout.row_h[row] < 2 * 180
     last = list(layout.row_range(len(layout.row_start) - 1))
@@ -52,8 +53,9 @@ def test_square_mode_fills_the_width_with_equal_tiles():
 
 
 def test_sections_start_new_rows_under_a_header_band():
-    layout = JustifiedLayout([1.0] * 10, width=500, row_height=100, spacing=0, sections=[(0, "A"), (3, "B")],
-                             header_height=40)
+    layout = JustifiedLayout(
+        [1.0] * 10, width=500, row_height=100, spacing=0, sections=[(0, "A"), (3, "B")], header_height=40
+    )
     assert [(s.start, s.end, s.title) for s in layout.sections] == [(0, 3, "A"), (3, 10, "B")]
     assert layout.rect(0)[1] == 40
     b = layout.sections[1]
@@ -72,8 +74,11 @@ def test_queries_find_what_is_under_a_point_and_in_a_band():
     assert layout.index_at(10, layout.height + 100) is None
     top, bottom = 1000.0, 1600.0
     shown = layout.visible(top, bottom)
-    expected = [i for i in range(len(aspects)) if layout.rect(i)[1] < bottom
-                and layout.rect(i)[1] + layout.rect(i)[3] > top]
+    expected = [
+        i
+        for i in range(len(aspects))
+        if layout.rect(i)[1] < bottom and layout.rect(i)[1] + layout.rect(i)[3] > top
+    ]
     assert shown == expected
     row = layout.row_of(50)
     below = layout.nearest_in_row(row + 1, layout.rect(50)[0])
@@ -90,8 +95,11 @@ def test_a_panorama_wider_than_the_window_gets_a_row_of_its_own():
 def test_date_sections_by_granularity():
     dates = [datetime(2021, 5, 3, 12), datetime(2021, 5, 3, 9), datetime(2021, 5, 1), datetime(2020, 12, 31)]
     today = datetime(2021, 6, 1)
-    assert date_sections(dates, DAY, today) == [(0, "Monday 3 May"), (2, "Saturday 1 May"),
-                                                (3, "Thursday 31 December 2020")]
+    assert date_sections(dates, DAY, today) == [
+        (0, "Monday 3 May"),
+        (2, "Saturday 1 May"),
+        (3, "Thursday 31 December 2020"),
+    ]
     assert date_sections(dates, MONTH, today) == [(0, "May 2021"), (3, "December 2020")]
     assert date_sections(dates, YEAR, today) == [(0, "2021"), (3, "2020")]
     assert granularity_for(240) == DAY and granularity_for(160) == MONTH and granularity_for(100) == YEAR

@@ -37,7 +37,8 @@ from photoorg import browse, organize
 from photoorg.errors import PhotoorgError
 from photoorg.gui.details import DetailsPanel
 from photoorg.gui.dialogs import AttentionPage, ShortcutsDialog
-from photoorg.gui.grid import DEFAULT_CELL, MAX_CELL, MIN_CELL, PhotoGridModel, PhotoGridView
+from photoorg.gui.grid import DEFAULT_CELL, MAX_CELL, MIN_CELL, PhotoGridModel
+from photoorg.gui.grid_view import JustifiedGridView
 from photoorg.gui.indexing import IndexController
 from photoorg.gui.search_bar import SearchBar
 from photoorg.gui.sidebar import ALL, Scope, Sidebar, SidebarEntry, folder_entries, timeline_entries
@@ -179,7 +180,7 @@ class MainWindow(QMainWindow):
         self.sidebar = Sidebar()
         self.search = SearchBar()
         self.model = PhotoGridModel(self)
-        self.grid = PhotoGridView(self.loader)
+        self.grid = JustifiedGridView(self.loader)
         self.grid.setModel(self.model)
         self.grid.set_cell_size(int(self.settings.value("grid/cell", DEFAULT_CELL)))
         self.details = DetailsPanel()

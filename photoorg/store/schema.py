@@ -90,6 +90,9 @@ class Photo(Base):
     # v2: the user's own marks
     rating: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     favorite: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # v6 (captions and rotation): the user's words; degrees clockwise to show it turned (0, 90, 180, 270)
+    caption: Mapped[str | None] = mapped_column(Text, nullable=True)
+    rotation: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
     __table_args__ = (
         Index("ix_photos_content_hash", "content_hash"),
