@@ -35,6 +35,7 @@ from photoorg.gui.justified_layout import (
     date_sections,
     granularity_for,
 )
+from photoorg.gui.scrubber import WIDTH as SCRUBBER_WIDTH
 from photoorg.gui.scrubber import TimelineScrubber
 from photoorg.gui.theme import ACCENT, SELECTION, icon
 from photoorg.gui.thumbnail_loader import ThumbnailLoader
@@ -161,6 +162,19 @@ class JustifiedGridView(QAbstractItemView):
     activated_photo = Signal(int)  # photo id: double-click or Enter
     square_changed = Signal(bool)
 
+    # Qt calls the view's virtuals (indexAt, scrollTo...) from inside its own
+    # constructor, before __init__ below has run: an exception there would
+    # unwind through C++. These class-level defaults keep those calls safe.
+    cell_size = DEFAULT_CELL
+    square = False
+    sections_enabled = True
+    hovered_row = -1
+    scrubber: TimelineScrubber | None = None
+    _layout: JustifiedLayout | None = None
+    _aspects: list[float] = []  # replaced, never mutated
+    _dates: list = []
+    _band: tuple[QPoint, QPoint] | None = None
+
     def __init__(self, loader: ThumbnailLoader, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("Grid")
@@ -171,12 +185,6 @@ class JustifiedGridView(QAbstractItemView):
         self.loader = loader
         # Sized to a few screens of tiles at the bucket size, not to a fixed count of small ones.
         self.loader.capacity = 500
-        self.hovered_row = -1
-        self._layout: JustifiedLayout | None = None
-        self._layout_key: tuple | None = None
-        self._aspects: list[float] = []
-        self._dates: list = []
-        self._band: tuple[QPoint, QPoint] | None = None
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
@@ -190,7 +198,7 @@ class JustifiedGridView(QAbstractItemView):
         self.setItemDelegate(self.delegate)
         self.scrubber = TimelineScrubber(self)
         self.scrubber.jump_requested.connect(self._jump_to_fraction)
-        loader.thumbnails_ready.connect(lambda _hashes: self.viewport().update())
+        loader.thumbnails_ready.connect(self._thumbnails_ready)
         self.doubleClicked.connect(self._activate)
 
     # -- model ------------------------------------------------------------------------------
@@ -229,7 +237,7 @@ class JustifiedGridView(QAbstractItemView):
         return granularity_for(self.cell_size)
 
     def layout_width(self) -> int:
-        return max(1, self.viewport().width() - self.scrubber.width() - SPACING)
+        return max(1, self.viewport().width() - SCRUBBER_WIDTH - SPACING)
 
     def grid_layout(self) -> JustifiedLayout:
         if self._layout is None:
@@ -250,12 +258,12 @@ class JustifiedGridView(QAbstractItemView):
             header_height=HEADER_HEIGHT,
             square=self.square,
         )
-        self.scrubber.set_marks(self._year_marks())
-        self.updateGeometries()
+        self._update_scroll_range()
         if anchor is not None:
             self._restore_anchor(anchor)
         self.viewport().update()
-        self.scrubber.update()
+        if self.scrubber is not None:
+            self.scrubber.set_marks(self._year_marks())
 
     def _anchor(self) -> tuple[int, float] | None:
         """The photo at the top of the viewport and how far down it the top is."""
@@ -310,27 +318,28 @@ class JustifiedGridView(QAbstractItemView):
         bar = self.verticalScrollBar()
         bar.setValue(int(fraction * bar.maximum()))
 
-    def updateGeometries(self) -> None:
+    def _update_scroll_range(self) -> None:
         layout = self._layout
         height = ceil(layout.height) if layout is not None else 0
         bar = self.verticalScrollBar()
         bar.setRange(0, max(0, height - self.viewport().height()))
         bar.setPageStep(self.viewport().height())
         bar.setSingleStep(48)
+        if self.scrubber is None:
+            return
         self.scrubber.setGeometry(
             self.viewport().x() + self.viewport().width() - self.scrubber.width(),
             self.viewport().y(),
             self.scrubber.width(),
             self.viewport().height(),
         )
-        super().updateGeometries()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         if self._layout is None or abs(self._layout.width - self.layout_width()) >= 1:
             self._relayout(keep_anchor=True)
         else:
-            self.updateGeometries()
+            self._update_scroll_range()
 
     def set_cell_size(self, size: int) -> None:
         size = max(MIN_CELL, min(MAX_CELL, int(size)))
@@ -452,7 +461,8 @@ class JustifiedGridView(QAbstractItemView):
     def scrollContentsBy(self, dx: int, dy: int) -> None:
         # Not a pixel scroll: the sticky header and the scrubber are drawn on top.
         self.viewport().update()
-        self.scrubber.update()
+        if self.scrubber is not None:
+            self.scrubber.update()
 
     # -- painting -----------------------------------------------------------------------------
 
@@ -597,6 +607,9 @@ class JustifiedGridView(QAbstractItemView):
             self._activate(self.currentIndex())
             return
         super().keyPressEvent(event)
+
+    def _thumbnails_ready(self, _hashes: list) -> None:
+        self.viewport().update()
 
     def _activate(self, index) -> None:
         photo_id = index.data(ID_ROLE)

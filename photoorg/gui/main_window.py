@@ -170,6 +170,9 @@ class MainWindow(QMainWindow):
         from photoorg.features import install_gui_features
 
         install_gui_features(self)
+        from photoorg.gui.photo_app import install as install_photo_app
+
+        self.photo_app = install_photo_app(self)
         self._restore_state()
         self.refresh_all()
         QTimer.singleShot(0, self._start_background_scan)
@@ -443,7 +446,6 @@ class MainWindow(QMainWindow):
         restored = Scope(*self._scope_parts(self._restored_scope_key))
         if self.sidebar.current_scope() is None and not self.sidebar.select_scope(restored, emit=False):
             self.sidebar.select_scope(ALL, emit=False)
-        self.count_label.setText(f"{counts['all']:,} photos")
         has_roots = bool(data["folders"])
         if not has_roots and self.pages.currentWidget() is not self.viewer:
             self.pages.setCurrentWidget(self.welcome)
@@ -517,7 +519,7 @@ class MainWindow(QMainWindow):
                 notice += ' <a href="get-model">Get the model…</a>'
         self.search.show_notice(notice)
         if self.viewer.isVisible():
-            self.viewer.rows = self.model.rows
+            self.viewer.set_rows(self.model.rows)
         self._selection_changed()
         self.grid_updated.emit()
 
