@@ -40,14 +40,27 @@ def dark_palette() -> QPalette:
     return palette
 
 
-def apply_look(app: QApplication) -> None:
-    """Fusion with the system's light or dark scheme (native look on macOS)."""
+THEMES = ("system", "light", "dark")
+
+
+def saved_theme() -> str:
+    """The theme chosen in Settings (kept with the app's settings, not the library)."""
+    from PySide6.QtCore import QSettings
+
+    theme = str(QSettings("photoorg", "photoorg").value("view/theme", "system"))
+    return theme if theme in THEMES else "system"
+
+
+def apply_look(app: QApplication, theme: str = "system") -> None:
+    """Fusion in light or dark ("system" follows the desktop; native look on macOS)."""
     from photoorg.gui.theme import stylesheet
 
-    if sys.platform != "darwin":
+    dark = theme == "dark" or (
+        theme == "system" and QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
+    )
+    if sys.platform != "darwin" or theme != "system":
         app.setStyle(QStyleFactory.create("Fusion"))
-        if QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark:
-            app.setPalette(dark_palette())
+        app.setPalette(dark_palette() if dark else app.style().standardPalette())
     app.setStyleSheet(stylesheet(app.palette()))
 
 
@@ -75,7 +88,7 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     app.setApplicationName("photoorg")
     app.setOrganizationName("photoorg")
     app.setApplicationDisplayName("photoorg")
-    apply_look(app)
+    apply_look(app, saved_theme())
     preload_modules()
     return app
 

@@ -241,7 +241,9 @@ def detail_rows(details: dict) -> list[tuple[str, str]]:
     width, height = details.get("width"), details.get("height")
     if width and height and details.get("rotation", 0) % 180 == 90:
         width, height = height, width
-    dimensions = f"{width} × {height} ({width * height / 1e6:.1f} MP)" if width and height else None
+    dimensions = f"{width} × {height}" if width and height else None
+    if dimensions and width * height >= 1_000_000:
+        dimensions += f" ({width * height / 1e6:.1f} MP)"
     place = (details.get("place") or {}).get("name")
     gps = details.get("gps")
     if gps and place:

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QProgressBar,
-    QPushButton,
     QSlider,
     QSplitter,
     QStackedWidget,
@@ -46,6 +45,7 @@ from photoorg.gui.tasks import TaskRunner
 from photoorg.gui.theme import icon
 from photoorg.gui.thumbnail_loader import ThumbnailLoader
 from photoorg.gui.viewer import Viewer
+from photoorg.gui.welcome import WelcomePage
 from photoorg.library import Library
 from photoorg.progress import Progress
 from photoorg.resources_path import resource_path
@@ -102,32 +102,6 @@ def scope_filters(scope: Scope) -> SearchFilters:
     if scope.kind in SCOPE_FILTERS:
         return SCOPE_FILTERS[scope.kind](scope)
     return SearchFilters()
-
-
-class WelcomePage(QWidget):
-    add_folder = Signal()
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        title = QLabel("Welcome to photoorg")
-        title.setObjectName("Heading")
-        text = QLabel(
-            "Add the folders that hold your photos. photoorg reads them where they are, never moves or "
-            "uploads them, and builds a private index on this computer: a timeline, albums, search by "
-            "description, tags and people.\n\nIndexing runs in the background; you can browse right away."
-        )
-        text.setWordWrap(True)
-        text.setMaximumWidth(520)
-        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        button = QPushButton(icon("folder-plus", "white"), "  Add folder…")
-        button.setObjectName("Primary")
-        button.clicked.connect(self.add_folder)
-        layout = QVBoxLayout(self)
-        layout.addStretch(2)
-        for widget in (title, text, button):
-            layout.addWidget(widget, 0, Qt.AlignmentFlag.AlignHCenter)
-            layout.addSpacing(12)
-        layout.addStretch(3)
 
 
 class MainWindow(QMainWindow):
@@ -950,8 +924,17 @@ class MainWindow(QMainWindow):
             except PhotoorgError as exc:
                 self._show_error(str(exc))
             self.grid.set_cell_size(dialog.cell_size)
+            self.apply_theme(dialog.theme)
             if dialog.model_changed:
                 self.indexing.start()
+
+    def apply_theme(self, theme: str) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        from photoorg.gui.app import apply_look
+
+        QSettings("photoorg", "photoorg").setValue("view/theme", theme)
+        apply_look(QApplication.instance(), theme)
 
     def get_model(self, reason: str = "", modal: bool = True) -> None:
         from photoorg.gui.model_dialog import ModelDialog

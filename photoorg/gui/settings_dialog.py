@@ -6,6 +6,7 @@ import os
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -26,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from photoorg.errors import PhotoorgError
 from photoorg.gui.grid import MAX_CELL, MIN_CELL
-from photoorg.library import DEVICE_SETTING, THREADS_SETTING, Library
+from photoorg.library import DEVICE_SETTING, OFFLINE_SETTING, THREADS_SETTING, Library, _env_offline
 from photoorg.ml.device import DEVICE_CHOICES
 from photoorg.ml.registry import CURATED_MODELS
 from photoorg.roots import add_root, list_roots, remove_root
@@ -42,7 +43,7 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.library = library
         self.setWindowTitle("Settings")
-        self.setMinimumSize(560, 420)
+        self.setMinimumSize(640, 460)
         tabs = QTabWidget()
         tabs.addTab(self._folders_tab(), "Folders")
         tabs.addTab(self._model_tab(), "Model")
@@ -133,7 +134,23 @@ class SettingsDialog(QDialog):
         if index < 0:
             self.model.addItem(choice.label, spec)
             index = self.model.count() - 1
+        # Long model names: the list is as wide as its longest entry, and the
+        # chosen one is spelled out in full underneath.
+        self.model.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.model.setMinimumContentsLength(24)
+        self.model_name = QLabel()
+        self.model_name.setWordWrap(True)
+        self.model_name.setObjectName("ModelName")
+        self.model.currentIndexChanged.connect(self._show_model_name)
         self.model.setCurrentIndex(index)
+        self._show_model_name()
+        self.offline = QCheckBox("Never download models (offline)")
+        self.offline.setToolTip("photoorg then uses only model files already on this computer")
+        forced = _env_offline()
+        self.offline.setChecked(bool(self.library.db.get_setting(OFFLINE_SETTING)) or forced)
+        if forced:
+            self.offline.setEnabled(False)
+            self.offline.setToolTip("PHOTOORG_OFFLINE or HF_HUB_OFFLINE is set in the environment")
         self.model_status = QLabel()
         self.model_status.setWordWrap(True)
         get = QPushButton("Get the model…")
@@ -148,7 +165,9 @@ class SettingsDialog(QDialog):
         self.threads.setValue(options.threads or 0)
         form = QFormLayout(page)
         form.addRow("Model", self.model)
+        form.addRow("", self.model_name)
         form.addRow("", self.model_status)
+        form.addRow("Downloads", self.offline)
         form.addRow("", get)
         form.addRow("Device", self.device)
         form.addRow("CPU threads", self.threads)
@@ -158,6 +177,11 @@ class SettingsDialog(QDialog):
         form.addRow("", note)
         self._show_model_status()
         return page
+
+    def _show_model_name(self, *_args) -> None:
+        text = self.model.currentText()
+        self.model_name.setText(text)
+        self.model.setToolTip(text)
 
     def _show_model_status(self) -> None:
         from photoorg.status import model_status
@@ -175,14 +199,30 @@ class SettingsDialog(QDialog):
     # -- appearance --------------------------------------------------------------------------
 
     def _appearance_tab(self, cell_size: int) -> QWidget:
+        from photoorg.gui.app import THEMES, saved_theme
+
         page = QWidget()
+        self.theme_choice = QComboBox()
+        for theme in THEMES:
+            self.theme_choice.addItem(
+                "Same as the system" if theme == "system" else theme.capitalize(), theme
+            )
+        self.theme_choice.setCurrentIndex(THEMES.index(saved_theme()))
         self.cell = QSlider(Qt.Orientation.Horizontal)
         self.cell.setRange(MIN_CELL, MAX_CELL)
         self.cell.setValue(cell_size)
+        hint = QLabel("Ctrl + mouse wheel over the photos changes it too.")
+        hint.setObjectName("Muted")
+        hint.setWordWrap(True)
         form = QFormLayout(page)
+        form.addRow("Theme", self.theme_choice)
         form.addRow("Thumbnail size", self.cell)
-        form.addRow("", QLabel("Ctrl + mouse wheel over the grid changes it too."))
+        form.addRow("", hint)
         return page
+
+    @property
+    def theme(self) -> str:
+        return self.theme_choice.currentData()
 
     # -- applying --------------------------------------------------------------------------------
 
@@ -192,6 +232,8 @@ class SettingsDialog(QDialog):
         device = self.device.currentText()
         db.set_setting(DEVICE_SETTING, None if device == "auto" else device)
         db.set_setting(THREADS_SETTING, self.threads.value() or None)
+        if self.offline.isEnabled():
+            db.set_setting(OFFLINE_SETTING, True if self.offline.isChecked() else None)
         spec = self.model.currentData()
         current = self.library.model_choice()
         if spec and spec != f"{current.arch}:{current.pretrained}":

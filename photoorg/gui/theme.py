@@ -85,8 +85,9 @@ def stylesheet(palette: QPalette) -> str:
         background: {sidebar.name()};
         border: none;
     }}
-    QTreeWidget#Sidebar::item {{ padding: 3px 2px; border-radius: 6px; }}
-    QTreeWidget#Sidebar::item:selected {{ background: {accent}; color: white; }}
+    QTreeWidget#Sidebar::item {{ padding: 3px 2px; }}
+    QTreeWidget#Sidebar::item:selected {{ background: transparent; color: white; }}
+    QTreeWidget#Sidebar::branch:selected {{ background: transparent; }}
     QLineEdit#SearchField {{
         border: 1px solid {rgba(border)};
         border-radius: 16px;
@@ -113,13 +114,17 @@ def stylesheet(palette: QPalette) -> str:
     }}
     QLabel#Heading {{ font-size: 22px; font-weight: 600; }}
     QLabel#SectionTitle {{ font-weight: 600; color: {rgba(subtle)}; }}
-    QListView#Grid {{ border: none; background: {base.name()}; }}
+    QListView#Grid, QAbstractItemView#Grid {{ border: none; background: {base.name()}; }}
+    QLabel#ScrubberBubble {{
+        background: {SELECTION.name()}; color: white; border-radius: 10px; padding: 3px 10px;
+        font-weight: 600;
+    }}
     QWidget#DetailsPanel {{ background: {sidebar.name()}; }}
     QFrame#Separator {{ color: {rgba(border)}; }}
     QPushButton#Primary {{
-        background: {accent}; color: white; border: none; border-radius: 8px; padding: 8px 18px;
+        background: {SELECTION.name()}; color: white; border: none; border-radius: 8px; padding: 8px 18px;
         font-weight: 600;
     }}
-    QPushButton#Primary:hover {{ background: {ACCENT.lighter(112).name()}; }}
+    QPushButton#Primary:hover {{ background: {SELECTION.darker(110).name()}; }}
     QStatusBar QLabel {{ padding: 0 6px; }}
     """
