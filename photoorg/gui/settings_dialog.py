@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from photoorg.errors import PhotoorgError
 from photoorg.gui.grid import MAX_CELL, MIN_CELL
-from photoorg.library import DEVICE_SETTING, OFFLINE_SETTING, THREADS_SETTING, Library, _env_offline
+from photoorg.library import DEVICE_SETTING, OFFLINE_SETTING, THREADS_SETTING, Library
 from photoorg.ml.device import DEVICE_CHOICES
 from photoorg.ml.registry import CURATED_MODELS
 from photoorg.roots import add_root, list_roots, remove_root
@@ -146,8 +146,9 @@ class SettingsDialog(QDialog):
         self._show_model_name()
         self.offline = QCheckBox("Never download models (offline)")
         self.offline.setToolTip("photoorg then uses only model files already on this computer")
-        forced = _env_offline()
-        self.offline.setChecked(bool(self.library.db.get_setting(OFFLINE_SETTING)) or forced)
+        stored = bool(self.library.db.get_setting(OFFLINE_SETTING))
+        forced = self.library.ml_options().offline and not stored  # the environment says so
+        self.offline.setChecked(stored or forced)
         if forced:
             self.offline.setEnabled(False)
             self.offline.setToolTip("PHOTOORG_OFFLINE or HF_HUB_OFFLINE is set in the environment")
