@@ -13,9 +13,10 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtGui import QColor, QFont, QKeySequence, QPainter, QPainterPath, QPalette, QPen, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QCheckBox,
     QFrame,
     QHBoxLayout,
@@ -515,12 +516,40 @@ class _FaceSelection:
     """Face tiles the user ticked; the page's buttons follow the count."""
 
     selected: set[int]
+    tiles: list
+    _anchor: int | None = None
+    _extending = False
 
     def _toggle(self, face_id: int, on: bool) -> None:
         if on:
             self.selected.add(face_id)
         else:
             self.selected.discard(face_id)
+        shift = QApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier
+        if on and shift and self._anchor is not None and not self._extending:
+            self._select_run(self._anchor, face_id)
+        if not self._extending:
+            self._anchor = face_id
+        self._update_buttons()
+
+    def _select_run(self, first: int, last: int) -> None:
+        """Shift+click: every face between the last one clicked and this one."""
+        order = [tile.face.id for tile in self.tiles if tile.image.isCheckable()]
+        if first not in order or last not in order:
+            return
+        a, b = sorted((order.index(first), order.index(last)))
+        self.select_faces(order[a : b + 1])
+
+    def select_faces(self, face_ids) -> None:
+        """Tick these faces (Ctrl+A, Shift+click, "Select all similar")."""
+        wanted = set(face_ids)
+        self._extending = True
+        try:
+            for tile in self.tiles:
+                if tile.image.isCheckable() and tile.face.id in wanted:
+                    tile.image.setChecked(True)
+        finally:
+            self._extending = False
         self._update_buttons()
 
     def _update_buttons(self) -> None:
@@ -561,11 +590,23 @@ class ReviewPage(_FaceSelection, QWidget):
             "Strangers and faces you don't want to name: never grouped or suggested"
         )
         self.ignore_button.clicked.connect(lambda: controller.ignore(sorted(self.selected)))
+        self.similar_button = QPushButton(icon("sparkles"), "Select all similar")
+        self.similar_button.setToolTip("Also select the unknown faces that look like the selected ones")
+        self.similar_button.clicked.connect(self.select_similar)
         bar = QHBoxLayout()
         bar.addWidget(self.unknown_title)
         bar.addStretch(1)
+        bar.addWidget(self.similar_button)
         bar.addWidget(self.name_button)
         bar.addWidget(self.ignore_button)
+        self.selection_hint = QLabel(
+            "Click faces to select them. Shift+click selects every face between two, Ctrl+A selects all, "
+            "and “Select all similar” adds the faces that look like the ones selected."
+        )
+        self.selection_hint.setObjectName("Muted")
+        self.selection_hint.setWordWrap(True)
+        select_all = QShortcut(QKeySequence.StandardKey.SelectAll, self)
+        select_all.activated.connect(lambda: self.select_faces(tile.face.id for tile in self.tiles))
         self.unknown_box = QWidget()
         self.unknown_flow = FlowLayout(self.unknown_box)
         self.empty = QLabel(
@@ -584,6 +625,7 @@ class ReviewPage(_FaceSelection, QWidget):
         body_layout.addWidget(self.suggestions_box)
         body_layout.addSpacing(10)
         body_layout.addLayout(bar)
+        body_layout.addWidget(self.selection_hint)
         body_layout.addWidget(self.unknown_box)
         body_layout.addStretch(1)
         for box in (self.suggestions_box, self.unknown_box):
@@ -658,7 +700,14 @@ class ReviewPage(_FaceSelection, QWidget):
             self.tiles.append(tile)
         self.suggestions_title.setVisible(bool(found))
         self.suggestions_box.setVisible(bool(found))
-        for widget in (self.unknown_title, self.unknown_box, self.name_button, self.ignore_button):
+        for widget in (
+            self.unknown_title,
+            self.unknown_box,
+            self.name_button,
+            self.ignore_button,
+            self.similar_button,
+            self.selection_hint,
+        ):
             widget.setVisible(bool(unknown))
         self.empty.setVisible(not found and not unknown)
         shown = len(unknown)
@@ -680,10 +729,24 @@ class ReviewPage(_FaceSelection, QWidget):
         self.scroll.widget().adjustSize()
         self.scroll.verticalScrollBar().setValue(position)
 
+    def select_similar(self) -> None:
+        from photoorg.faces.config import face_settings
+        from photoorg.faces.similar import similar_unknown_faces
+
+        db, picked = self.controller.library.db, sorted(self.selected)
+        if not picked:
+            return
+
+        def load():
+            return similar_unknown_faces(db, picked, face_settings(db).threshold)
+
+        self.window_.tasks.submit("review-similar", load, self.select_faces, self.window_._show_error)
+
     def _update_buttons(self) -> None:
         count = len(self.selected)
         self.name_button.setEnabled(bool(count))
         self.ignore_button.setEnabled(bool(count))
+        self.similar_button.setEnabled(bool(count))
         self.name_button.setText(f"Name {count} selected…" if count else "Name selected…")
 
     def _crop_ready(self, key: str) -> None:
@@ -707,6 +770,7 @@ class PersonFacesPage(_FaceSelection, QWidget):
         self.window_ = controller.window
         self.person_id: int | None = None
         self.label = ""
+        self.named = False
         self.tiles: list[FaceTile] = []
         self.selected: set[int] = set()
         self.title = QLabel("Faces")
@@ -764,7 +828,8 @@ class PersonFacesPage(_FaceSelection, QWidget):
     def _apply(self, result) -> None:
         person, faces = result
         self.label = person.label
-        self.title.setText(f"Faces of {person.label}")
+        self.named = bool(person.name)
+        self.title.setText(f"Faces of {person.name}" if person.name else "Faces of an unnamed person")
         self.flow.clear()
         self.tiles = []
         self.selected &= {f.id for f in faces}
@@ -788,7 +853,8 @@ class PersonFacesPage(_FaceSelection, QWidget):
         self.not_button.setEnabled(bool(count))
         self.move_button.setEnabled(bool(count))
         self.cover_button.setEnabled(count == 1)
-        name = self.label or "this person"
+        # "Not Ada", but never "Not Unnamed person".
+        name = self.label if self.named and self.label else "this person"
         self.not_button.setText(f"Not {name} ({count})" if count else f"Not {name}")
 
     def _crop_ready(self, key: str) -> None:
