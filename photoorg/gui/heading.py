@@ -20,11 +20,11 @@ def heading_title(scope: Scope, query: str = "") -> str:
     """The view's name: the scope's, a search's query, or the library."""
     if query:
         return f"“{query}”"
-    label = scope.label or ""
+    label = (scope.label or "").strip()
+    if scope.kind == "person" and not label:
+        return UNNAMED
     if scope.kind == "all" or not label:
         return "All photos"
-    if scope.kind == "person" and not label.strip():
-        return UNNAMED
     return label[:1].upper() + label[1:]
 
 

@@ -136,6 +136,8 @@ class PhotoAppBehaviour:
     def page_changed(self, _index: int) -> None:
         """The viewer takes the whole window; the panels come back with the grid."""
         window = self.window
+        if window.pages.currentWidget() not in (window.grid_page, window.viewer):
+            window.count_label.clear()  # the status bar counts what the grid shows; this page is not it
         if window.pages.currentWidget() is window.viewer:
             if self._panels is None:
                 self._panels = (window.sidebar.isVisible(), window.details.isVisible())
