@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QLabel,
     QPushButton,
+    QTabWidget,
     QWidget,
 )
 
@@ -318,12 +319,16 @@ def shoot_views(qtbot, window, welcome, library, expected, width, height, theme,
     dialog = SettingsDialog(library, window.grid.cell_size, window)
     dialog.resize(min(760, width - 100), min(520, height - 100))
     dialog.show()
-    _settle(qtbot)
-    assert dialog.grab().save(str(OUT / f"settings-{size}.png"))
-    saved.append(OUT / f"settings-{size}.png")
-    found = layout_problems(dialog)
-    if found:
-        problems[f"settings-{size}"] = found
+    tabs = dialog.findChild(QTabWidget)
+    for page in range(tabs.count()):
+        tabs.setCurrentIndex(page)
+        _settle(qtbot, 200)
+        name = f"settings-{tabs.tabText(page).lower()}-{size}"
+        assert dialog.grab().save(str(OUT / f"{name}.png"))
+        saved.append(OUT / f"{name}.png")
+        found = layout_problems(dialog)
+        if found:
+            problems[name] = found
     assert dialog.model_name.text() == dialog.model.currentText()
     dialog.reject()
     capture(qtbot, welcome, f"welcome-{size}", saved, problems)

@@ -11,6 +11,7 @@ window or zooming keeps that photo in view.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from math import ceil
 
 from PySide6.QtCore import (
@@ -30,10 +31,12 @@ from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyledItemDelegate, QS
 from photoorg.browse import PhotoRow
 from photoorg.gui.grid import DEFAULT_CELL, ID_ROLE, MAX_CELL, MIN_CELL, ROW_ROLE
 from photoorg.gui.justified_layout import (
+    MONTH,
     JustifiedLayout,
     clamp_aspect,
     date_sections,
     granularity_for,
+    section_title,
 )
 from photoorg.gui.scrubber import WIDTH as SCRUBBER_WIDTH
 from photoorg.gui.scrubber import TimelineScrubber
@@ -305,13 +308,13 @@ class JustifiedGridView(QAbstractItemView):
         if not layout.count:
             return ""
         span = max(0.0, layout.height - self.viewport().height())
-        y = fraction * span + 1
-        rows = layout.rows_between(y, y + 1) or range(len(layout.row_start) - 1, len(layout.row_start))
-        if not rows:
-            return ""
-        moment = self._dates[layout.row_start[rows[0]]]
-        from photoorg.gui.justified_layout import MONTH, section_title
-
+        y = fraction * span
+        # The row at y, or the first of the section whose header is at y.
+        first_of_section = (
+            layout.row_of(layout.sections[layout.section_at(y)].start) if layout.sections else 0
+        )
+        row = max(first_of_section, bisect_right(layout.row_y, y) - 1)
+        moment = self._dates[layout.row_start[min(row, len(layout.row_start) - 1)]]
         return section_title(moment, MONTH)
 
     def _jump_to_fraction(self, fraction: float) -> None:
@@ -530,9 +533,7 @@ class JustifiedGridView(QAbstractItemView):
         if first + 1 < len(layout.sections):
             y = min(0.0, layout.sections[first + 1].y - top - HEADER_HEIGHT)
         if pinned.y < top:
-            shade = QColor(base)
-            shade.setAlpha(235)
-            self._paint_header(painter, QRectF(0, y, width, HEADER_HEIGHT), pinned.title, shade, text)
+            self._paint_header(painter, QRectF(0, y, width, HEADER_HEIGHT), pinned.title, base, text)
 
     @staticmethod
     def _paint_header(painter: QPainter, rect: QRectF, title: str, background: QColor, text: QColor) -> None:

@@ -76,7 +76,7 @@ class PhotoAppBehaviour:
 
     def _square_changed(self, square: bool) -> None:
         self.mode_button.setChecked(square)
-        self.mode_button.setIcon(icon("square" if square else "justified"))
+        self.mode_button.setIcon(icon("grid" if square else "images"))
         self.mode_button.setToolTip(
             "Square thumbnails (click for whole photos in justified rows)"
             if square

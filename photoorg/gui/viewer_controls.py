@@ -71,7 +71,7 @@ class ViewerControls(QObject):
         self.top = _Bar(viewer)
         self.bottom = _Bar(viewer)
         self.buttons: dict[str, QToolButton] = {}
-        self._button(self.top, "back", "arrow-left", "Back to the photos (Esc)", self.back)
+        self._button(self.top, "back", "chevron-left", "Back to the photos (Esc)", self.back)
         self.title = QLabel()
         self.title.setObjectName("ViewerTitle")
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -89,7 +89,7 @@ class ViewerControls(QObject):
         rating.setMenu(menu)
         rating.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         rotate_tip = "Rotate clockwise (R); the file is not changed"
-        self._button(self.top, "rotate", "rotate-cw", rotate_tip, self.rotate)
+        self._button(self.top, "rotate", "refresh", rotate_tip, self.rotate)
         self._button(self.top, "trash", "trash", "Move to trash (Del)", self.trash)
         slideshow = self._button(self.top, "slideshow", "play", "Slideshow (S)", None)
         slideshow.setCheckable(True)

@@ -116,13 +116,10 @@ def date_range_title(start: datetime, end: datetime) -> str:
 def place_name(point: tuple[float, float] | None) -> str | None:
     if point is None:
         return None
-    try:
-        import reverse_geocode
-    except ImportError:
-        return None
-    found = reverse_geocode.get(point)
-    city, country = found.get("city"), found.get("country")
-    return ", ".join(part for part in (city, country) if part) or None
+    from photoorg.places import place  # the city people know, as in the details panel
+
+    found = place(*point)
+    return found["name"] if found else None
 
 
 # -- visual groups ----------------------------------------------------------------------------
