@@ -71,12 +71,14 @@ def build_folder(root: Path) -> int:
             model="Canon EOS R6",
             exposure=(4.0, 1 / 60, 1600, 50.0),
         )
-    portraits = sorted((SHARED_DATA / "faces-dev").glob("*.jpg"))
-    for portrait in portraits:
-        target = root / "People" / portrait.name
+    # Real photos, when the team's samples are here: portraits for People, camera files for the grid.
+    real = sorted((SHARED_DATA / "faces-dev").glob("*.jpg"))
+    real += sorted((SHARED_DATA / "exif-samples" / "jpg").glob("*.jpg"))[:12]
+    for photo in real:
+        target = root / photo.parent.name / photo.name
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(portrait, target)
-    return 25 + len(portraits)
+        shutil.copy2(photo, target)
+    return 25 + len(real)
 
 
 @pytest.fixture
@@ -220,6 +222,10 @@ def test_every_view_in_both_themes_and_two_sizes(qtbot, make_window, library_wit
                     theme,
                     (saved, problems, headings),
                 )
+            readme_shot(qtbot, window, theme, saved)
+            # The smallest window the welcome page is made for.
+            welcome.resize(800, 600)
+            capture(qtbot, welcome, f"welcome-800x600-{theme}", saved, problems)
             window.close()
             welcome.close()
     finally:
@@ -332,6 +338,22 @@ def shoot_views(qtbot, window, welcome, library, expected, width, height, theme,
     assert dialog.model_name.text() == dialog.model.currentText()
     dialog.reject()
     capture(qtbot, welcome, f"welcome-{size}", saved, problems)
+
+
+def readme_shot(qtbot, window, theme: str, saved: list) -> None:
+    """The README's picture: the whole library at a small zoom (year headers),
+    a photo from the trip selected so the details show its place and exposure."""
+    window.resize(1400, 900)
+    show_scope(qtbot, window, Scope("all", None, "All photos"))
+    window.grid.set_cell_size(120)
+    rome = next(i for i, row in enumerate(window.model.rows) if "IMG_41" in row.name)
+    select_row(window, rome)
+    window.grid.scrollToTop()
+    qtbot.waitUntil(lambda: "Rome" in _details_text(window), timeout=20_000)
+    _settle(qtbot, 1500)
+    path = OUT / f"readme-{theme}.png"
+    assert window.grab().save(str(path))
+    saved.append(path)
 
 
 def _details_text(window) -> str:

@@ -25,7 +25,8 @@ def heading_title(scope: Scope, query: str = "") -> str:
         return UNNAMED
     if scope.kind == "all" or not label:
         return "All photos"
-    return label[:1].upper() + label[1:]
+    # Tags are lower-case words ("dog"); a heading starts with a capital. Names stay as written.
+    return label[:1].upper() + label[1:] if scope.kind == "tag" else label
 
 
 def heading_text(scope: Scope, count: int, query: str = "", total: int | None = None) -> str:
