@@ -123,3 +123,26 @@ def test_square_or_justified_is_remembered(qtbot, window):
     window.photo_app.mode_button.click()
     assert window.grid.square is True
     assert window.settings.value("grid/square", type=bool) is True
+
+
+def test_theme_is_chosen_in_settings_and_applied_at_once(qtbot, window, monkeypatch):
+    from PySide6.QtWidgets import QApplication
+
+    from photoorg.gui.app import saved_theme
+    from photoorg.gui.settings_dialog import SettingsDialog
+    from photoorg.gui.theme import is_dark
+
+    dialog = SettingsDialog(window.library, window.grid.cell_size, window)
+    qtbot.addWidget(dialog)
+    assert [dialog.theme_choice.itemData(i) for i in range(dialog.theme_choice.count())] == [
+        "system",
+        "light",
+        "dark",
+    ]
+    try:
+        window.photo_app.apply_theme("dark")
+        assert is_dark(QApplication.palette()) and saved_theme() == "dark"
+        window.photo_app.apply_theme("light")
+        assert not is_dark(QApplication.palette()) and saved_theme() == "light"
+    finally:
+        window.photo_app.apply_theme("system")

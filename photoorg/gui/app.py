@@ -98,6 +98,9 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName("photoorg")
     app.setApplicationDisplayName("photoorg")
     apply_look(app, saved_theme())
+    from photoorg.gui.none_refcount import install as guard_none_refcount
+
+    guard_none_refcount(app)  # PySide6 6.12 on Python 3.11: see the module
     preload_modules()
     return app
 

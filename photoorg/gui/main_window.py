@@ -928,17 +928,9 @@ class MainWindow(QMainWindow):
             except PhotoorgError as exc:
                 self._show_error(str(exc))
             self.grid.set_cell_size(dialog.cell_size)
-            self.apply_theme(dialog.theme)
+            self.photo_app.apply_theme(dialog.theme)
             if dialog.model_changed:
                 self.indexing.start()
-
-    def apply_theme(self, theme: str) -> None:
-        from PySide6.QtWidgets import QApplication
-
-        from photoorg.gui.app import apply_look
-
-        QSettings("photoorg", "photoorg").setValue("view/theme", theme)
-        apply_look(QApplication.instance(), theme)
 
     def get_model(self, reason: str = "", modal: bool = True) -> None:
         from photoorg.gui.model_dialog import ModelDialog

@@ -164,6 +164,19 @@ class PhotoAppBehaviour:
             db = window.library.db
             window._write(lambda: annotations.rotate(db, ids, 1), "Rotated (the file is unchanged)")
 
+    # -- theme -----------------------------------------------------------------------------------
+
+    def apply_theme(self, theme: str) -> None:
+        """Switch to "system", "light" or "dark" now, and at the next start."""
+        from PySide6.QtCore import QSettings
+        from PySide6.QtWidgets import QApplication
+
+        from photoorg.gui.app import apply_look
+
+        QSettings("photoorg", "photoorg").setValue("view/theme", theme)
+        apply_look(QApplication.instance(), theme)
+        self.window.refresh_all()  # the sidebar's icons are drawn again in the new text colour
+
     # -- details ---------------------------------------------------------------------------------
 
     def save_caption(self, photo_id: int, caption: str) -> None:
