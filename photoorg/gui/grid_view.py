@@ -12,6 +12,7 @@ window or zooming keeps that photo in view.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections import OrderedDict
 from math import ceil
 
 from PySide6.QtCore import (
@@ -25,7 +26,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPalette, QPen, QRegion, QWheelEvent
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPalette, QPen, QPixmap, QRegion, QWheelEvent
 from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from photoorg.browse import PhotoRow
@@ -44,6 +45,7 @@ from photoorg.gui.theme import ACCENT, SELECTION, icon
 from photoorg.gui.thumbnail_loader import ThumbnailLoader
 
 SPACING = 4
+TILE_CACHE = 300  # a few screens of tiles
 HEADER_HEIGHT = 44
 CHECK_SIZE = 22
 
@@ -61,6 +63,9 @@ class TileDelegate(QStyledItemDelegate):
         super().__init__(view)
         self.loader = loader
         self.view = view
+        # Tiles scaled, cropped, turned and rounded once, then blitted: scaling
+        # 50 thumbnails on every scroll frame cost more than the 10 ms a frame has.
+        self._tiles: OrderedDict[tuple, QPixmap] = OrderedDict()
 
     def sizeHint(self, option, index) -> QSize:
         return QSize(self.view.cell_size, self.view.cell_size)
@@ -74,23 +79,20 @@ class TileDelegate(QStyledItemDelegate):
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         hovered = index.row() == self.view.hovered_row
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        frame = QRectF(rect).adjusted(6, 6, -6, -6) if selected else QRectF(rect)
-        clip = QPainterPath()
-        clip.addRoundedRect(frame, 4, 4)
+        frame = QRect(rect).adjusted(6, 6, -6, -6) if selected else QRect(rect)
         pixmap = self.loader.pixmap(row.content_hash, row.path, thumbnail_bucket(self.view.cell_size))
         if selected:
             tint = QColor(SELECTION)
             tint.setAlpha(60)
             painter.fillRect(rect, tint)
         if pixmap is not None and not pixmap.isNull():
-            painter.setClipPath(clip)
-            _draw_filling(painter, pixmap, frame, getattr(row, "rotation", 0))
-            painter.setClipping(False)
+            painter.drawPixmap(frame.topLeft(), self._tile(pixmap, row, frame.width(), frame.height()))
         else:
             placeholder = QColor(option.palette.color(QPalette.ColorRole.Text))
             placeholder.setAlpha(22)
-            painter.fillPath(clip, placeholder)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(placeholder)
+            painter.drawRoundedRect(frame, 4, 4)
             if self.loader.failed(row.content_hash):
                 side = min(frame.width(), frame.height()) / 3
                 icon("alert-triangle").paint(
@@ -103,12 +105,33 @@ class TileDelegate(QStyledItemDelegate):
             painter.drawRoundedRect(frame.adjusted(1, 1, -1, -1), 4, 4)
         if hovered and not selected:
             shade = QColor(0, 0, 0, 70)
-            top = QRectF(frame.x(), frame.y(), frame.width(), min(44.0, frame.height() / 3))
+            top = QRect(frame.x(), frame.y(), frame.width(), min(44, frame.height() // 3))
             painter.fillRect(top, shade)
         if hovered or selected or self.view.selecting:
             self._check(painter, self.view.check_rect(rect), selected)
-        _badges(painter, frame, row)
+        _badges(painter, QRectF(frame), row)
         painter.restore()
+
+    def _tile(self, pixmap: QPixmap, row: PhotoRow, width: int, height: int) -> QPixmap:
+        key = (pixmap.cacheKey(), width, height, row.rotation)
+        tile = self._tiles.get(key)
+        if tile is not None:
+            self._tiles.move_to_end(key)
+            return tile
+        tile = QPixmap(max(1, width), max(1, height))
+        tile.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(tile)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        clip = QPainterPath()
+        clip.addRoundedRect(QRectF(0, 0, width, height), 4, 4)
+        painter.setClipPath(clip)
+        _draw_filling(painter, pixmap, QRectF(0, 0, width, height), row.rotation)
+        painter.end()
+        self._tiles[key] = tile
+        while len(self._tiles) > TILE_CACHE:
+            self._tiles.popitem(last=False)
+        return tile
 
     @staticmethod
     def _check(painter: QPainter, box: QRect, selected: bool) -> None:
@@ -177,6 +200,8 @@ class JustifiedGridView(QAbstractItemView):
     _aspects: list[float] = []  # replaced, never mutated
     _dates: list = []
     _band: tuple[QPoint, QPoint] | None = None
+    _ids: list[int] = []  # the photo ids the layout was made for (to keep the scroll anchor)
+    _dirty = False
 
     def __init__(self, loader: ThumbnailLoader, parent=None) -> None:
         super().__init__(parent)
@@ -211,27 +236,40 @@ class JustifiedGridView(QAbstractItemView):
         for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset, model.layoutChanged):
             signal.connect(self._model_changed)
         model.dataChanged.connect(self._data_changed)
-        self._model_changed()
+        self._refresh_from_model()
 
     def _rows(self) -> list[PhotoRow]:
         model = self.model()
         return model.rows if model is not None else []
 
     def _model_changed(self, *_args) -> None:
-        rows = self._rows()
-        self._aspects = [clamp_aspect(r.width, r.height, getattr(r, "rotation", 0)) for r in rows]
-        self._dates = [r.date for r in rows]
-        self._relayout(keep_anchor=True)
+        # One diff from indexing can insert rows in many runs: lay out once, when
+        # the layout is next needed (a query, a paint), not once per run.
+        self._dirty = True
+        self.viewport().update()
 
-    def _data_changed(self, *_args) -> None:
+    def _data_changed(self, top_left, bottom_right, _roles=()) -> None:
+        if not self._dirty:
+            rows = self._rows()
+            for i in range(
+                max(0, top_left.row()), min(bottom_right.row() + 1, len(rows), len(self._aspects))
+            ):
+                row = rows[i]
+                if (
+                    row.date != self._dates[i]
+                    or clamp_aspect(row.width, row.height, row.rotation) != self._aspects[i]
+                ):
+                    self._dirty = True  # a photo was turned, or its date corrected
+                    break
+        self.viewport().update()
+
+    def _refresh_from_model(self) -> None:
         rows = self._rows()
-        aspects = [clamp_aspect(r.width, r.height, getattr(r, "rotation", 0)) for r in rows]
-        dates = [r.date for r in rows]
-        if aspects != self._aspects or dates != self._dates:
-            self._aspects, self._dates = aspects, dates
-            self._relayout(keep_anchor=True)
-        else:
-            self.viewport().update()
+        self._aspects = [clamp_aspect(r.width, r.height, r.rotation) for r in rows]
+        self._dates = [r.date for r in rows]
+        self._dirty = False
+        self._relayout(keep_anchor=True)
+        self._ids = [r.id for r in rows]
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -243,11 +281,16 @@ class JustifiedGridView(QAbstractItemView):
         return max(1, self.viewport().width() - SCRUBBER_WIDTH - SPACING)
 
     def grid_layout(self) -> JustifiedLayout:
-        if self._layout is None:
+        if self._dirty:
+            self._refresh_from_model()
+        elif self._layout is None:
             self._relayout(keep_anchor=False)
         return self._layout
 
     def _relayout(self, keep_anchor: bool) -> None:
+        if self._dirty:
+            self._refresh_from_model()  # lays out too
+            return
         anchor = self._anchor() if keep_anchor and self._layout is not None else None
         sections = (
             date_sections(self._dates, self.granularity) if self.sections_enabled and self._dates else ()
@@ -269,7 +312,8 @@ class JustifiedGridView(QAbstractItemView):
             self.scrubber.set_marks(self._year_marks())
 
     def _anchor(self) -> tuple[int, float] | None:
-        """The photo at the top of the viewport and how far down it the top is."""
+        """The photo at the top of the viewport (by id: rows may have been
+        inserted above it) and how far down it the top is."""
         layout = self._layout
         top = self.verticalScrollBar().value()
         if layout is None or not layout.count or top <= 0:
@@ -278,12 +322,15 @@ class JustifiedGridView(QAbstractItemView):
         if not row:
             return None
         first = layout.row_start[row[0]]
+        if first >= len(self._ids):
+            return None
         _, y, _, h = layout.rect(first)
-        return first, (top - y) / max(1.0, h)
+        return self._ids[first], (top - y) / max(1.0, h)
 
     def _restore_anchor(self, anchor: tuple[int, float]) -> None:
-        index, fraction = anchor
-        if index >= self._layout.count:
+        photo_id, fraction = anchor
+        index = self.model().row_for_id(photo_id) if self.model() is not None else None
+        if index is None or index >= self._layout.count:
             return
         _, y, _, h = self._layout.rect(index)
         self.verticalScrollBar().setValue(int(y + fraction * h))
