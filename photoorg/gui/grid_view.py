@@ -624,8 +624,11 @@ class JustifiedGridView(QAbstractItemView):
         index = self.indexAt(point)
         row = index.row() if index.isValid() else -1
         if row != self.hovered_row:
+            model = self.model()
+            for old_or_new in (self.hovered_row, row):  # repaint the two tiles, not the view
+                if old_or_new >= 0 and model is not None:
+                    self.viewport().update(self.visualRect(model.index(old_or_new, 0)).adjusted(-2, -2, 2, 2))
             self.hovered_row = row
-            self.viewport().update()
         if self._band is not None and event.buttons() & Qt.MouseButton.LeftButton:
             self._band = (self._band[0], point + QPoint(0, self.verticalScrollBar().value()))
             self.viewport().update()

@@ -24,6 +24,7 @@ class PhotoAppBehaviour:
     def __init__(self, window) -> None:
         self.window = window
         self._panels: tuple[bool, bool] | None = None
+        self._view: tuple | None = None  # what the grid showed last: scope, query, filters
         self._heading(window)
         self._grid_mode(window)
         self._viewer(window)
@@ -52,6 +53,11 @@ class PhotoAppBehaviour:
         window.count_label.setText(f"{shown:,} {noun}{'' if shown == 1 else 's'}")
         # Date headers only where the photos are in date order.
         window.grid.set_sections_enabled(not query or window.search.sort_by_date)
+        # Another view starts at its top; the same view refreshed (indexing) stays where the user is.
+        view = (window.scope.key(), query, window.search.filters)
+        if view != self._view:
+            self._view = view
+            window.grid.scrollToTop()
         if window.pages.currentWidget() is window.viewer:
             self._viewer_state()
 
