@@ -23,7 +23,8 @@ from PySide6.QtGui import QColor, QPixmap
 from photoorg.browse import PhotoRow
 from photoorg.gui.app import create_app
 from photoorg.gui.grid import PhotoGridModel, PhotoGridView
-from photoorg.gui.grid_view import JustifiedGridView, thumbnail_bucket
+from photoorg.gui.grid_tiles import thumbnail_bucket
+from photoorg.gui.grid_view import JustifiedGridView
 from photoorg.gui.thumbnail_loader import ThumbnailLoader
 from photoorg.scan.thumbnails import ThumbnailCache
 

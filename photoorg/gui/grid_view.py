@@ -12,7 +12,6 @@ window or zooming keeps that photo in view.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections import OrderedDict
 from math import ceil
 
 from PySide6.QtCore import (
@@ -22,15 +21,15 @@ from PySide6.QtCore import (
     QPoint,
     QRect,
     QRectF,
-    QSize,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPalette, QPen, QPixmap, QRegion, QWheelEvent
-from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen, QRegion, QWheelEvent
+from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyleOptionViewItem
 
 from photoorg.browse import PhotoRow
-from photoorg.gui.grid import DEFAULT_CELL, ID_ROLE, MAX_CELL, MIN_CELL, ROW_ROLE
+from photoorg.gui.grid import DEFAULT_CELL, ID_ROLE, MAX_CELL, MIN_CELL
+from photoorg.gui.grid_tiles import CHECK_SIZE, TileDelegate, thumbnail_bucket
 from photoorg.gui.justified_layout import (
     MONTH,
     JustifiedLayout,
@@ -41,146 +40,11 @@ from photoorg.gui.justified_layout import (
 )
 from photoorg.gui.scrubber import WIDTH as SCRUBBER_WIDTH
 from photoorg.gui.scrubber import TimelineScrubber
-from photoorg.gui.theme import ACCENT, SELECTION, icon
+from photoorg.gui.theme import SELECTION
 from photoorg.gui.thumbnail_loader import ThumbnailLoader
 
 SPACING = 4
-TILE_CACHE = 300  # a few screens of tiles
 HEADER_HEIGHT = 44
-CHECK_SIZE = 22
-
-
-def thumbnail_bucket(cell_size: int) -> int:
-    """The size thumbnails are requested at: big enough for a landscape tile
-    at this zoom, in steps, so a window resize does not reload them all."""
-    return min(320, ceil(cell_size * 1.8 / 32.0) * 32)
-
-
-class TileDelegate(QStyledItemDelegate):
-    """Paints a photo filling its tile, its marks, and the selection check."""
-
-    def __init__(self, loader: ThumbnailLoader, view: JustifiedGridView) -> None:
-        super().__init__(view)
-        self.loader = loader
-        self.view = view
-        # Tiles scaled, cropped, turned and rounded once, then blitted: scaling
-        # 50 thumbnails on every scroll frame cost more than the 10 ms a frame has.
-        self._tiles: OrderedDict[tuple, QPixmap] = OrderedDict()
-
-    def sizeHint(self, option, index) -> QSize:
-        return QSize(self.view.cell_size, self.view.cell_size)
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
-        row: PhotoRow | None = index.data(ROW_ROLE)
-        if row is None:
-            return
-        painter.save()
-        rect = option.rect
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        hovered = index.row() == self.view.hovered_row
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        frame = QRect(rect).adjusted(6, 6, -6, -6) if selected else QRect(rect)
-        pixmap = self.loader.pixmap(row.content_hash, row.path, thumbnail_bucket(self.view.cell_size))
-        if selected:
-            tint = QColor(SELECTION)
-            tint.setAlpha(60)
-            painter.fillRect(rect, tint)
-        if pixmap is not None and not pixmap.isNull():
-            painter.drawPixmap(frame.topLeft(), self._tile(pixmap, row, frame.width(), frame.height()))
-        else:
-            placeholder = QColor(option.palette.color(QPalette.ColorRole.Text))
-            placeholder.setAlpha(22)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(placeholder)
-            painter.drawRoundedRect(frame, 4, 4)
-            if self.loader.failed(row.content_hash):
-                side = min(frame.width(), frame.height()) / 3
-                icon("alert-triangle").paint(
-                    painter,
-                    QRectF(frame.center().x() - side / 2, frame.center().y() - side / 2, side, side).toRect(),
-                )
-        if option.state & QStyle.StateFlag.State_HasFocus and not selected:
-            painter.setPen(QPen(ACCENT, 2, Qt.PenStyle.DotLine))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRoundedRect(frame.adjusted(1, 1, -1, -1), 4, 4)
-        if hovered and not selected:
-            shade = QColor(0, 0, 0, 70)
-            top = QRect(frame.x(), frame.y(), frame.width(), min(44, frame.height() // 3))
-            painter.fillRect(top, shade)
-        if hovered or selected or self.view.selecting:
-            self._check(painter, self.view.check_rect(rect), selected)
-        _badges(painter, QRectF(frame), row)
-        painter.restore()
-
-    def _tile(self, pixmap: QPixmap, row: PhotoRow, width: int, height: int) -> QPixmap:
-        key = (pixmap.cacheKey(), width, height, row.rotation)
-        tile = self._tiles.get(key)
-        if tile is not None:
-            self._tiles.move_to_end(key)
-            return tile
-        tile = QPixmap(max(1, width), max(1, height))
-        tile.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(tile)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        clip = QPainterPath()
-        clip.addRoundedRect(QRectF(0, 0, width, height), 4, 4)
-        painter.setClipPath(clip)
-        _draw_filling(painter, pixmap, QRectF(0, 0, width, height), row.rotation)
-        painter.end()
-        self._tiles[key] = tile
-        while len(self._tiles) > TILE_CACHE:
-            self._tiles.popitem(last=False)
-        return tile
-
-    @staticmethod
-    def _check(painter: QPainter, box: QRect, selected: bool) -> None:
-        painter.setPen(QPen(QColor("white"), 2))
-        painter.setBrush(SELECTION if selected else QColor(0, 0, 0, 60))
-        painter.drawEllipse(QRectF(box).adjusted(1, 1, -1, -1))
-        if selected:
-            path = QPainterPath()
-            x, y, s = box.x(), box.y(), box.width()
-            path.moveTo(x + s * 0.28, y + s * 0.52)
-            path.lineTo(x + s * 0.44, y + s * 0.68)
-            path.lineTo(x + s * 0.74, y + s * 0.36)
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawPath(path)
-
-
-def _draw_filling(painter: QPainter, pixmap, target: QRectF, rotation: int) -> None:
-    """Draw ``pixmap`` turned by ``rotation`` to cover ``target``, cropping the
-    overflow evenly (a justified tile matches the photo, so only a square tile crops)."""
-    ratio = pixmap.devicePixelRatio() or 1.0
-    pw, ph = pixmap.width() / ratio, pixmap.height() / ratio
-    turned = rotation % 180 == 90
-    shown_w, shown_h = (ph, pw) if turned else (pw, ph)
-    scale = max(target.width() / max(1.0, shown_w), target.height() / max(1.0, shown_h))
-    painter.save()
-    painter.translate(target.center())
-    painter.rotate(rotation)
-    w, h = pw * scale, ph * scale
-    painter.drawPixmap(QRectF(-w / 2, -h / 2, w, h), pixmap, QRectF(pixmap.rect()))
-    painter.restore()
-
-
-def _badges(painter: QPainter, frame: QRectF, row: PhotoRow) -> None:
-    if row.favorite:
-        icon("heart-filled", "#ef4444").paint(
-            painter, QRect(int(frame.right()) - 26, int(frame.top()) + 6, 20, 20)
-        )
-    if row.rating and frame.width() > 60:
-        stars = "★" * row.rating
-        font = QFont(painter.font())
-        font.setPixelSize(12)
-        painter.setFont(font)
-        width = painter.fontMetrics().horizontalAdvance(stars) + 10
-        badge = QRectF(frame.left() + 6, frame.bottom() - 24, width, 18)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(0, 0, 0, 150))
-        painter.drawRoundedRect(badge, 9, 9)
-        painter.setPen(QColor("#fbbf24"))
-        painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, stars)
 
 
 class JustifiedGridView(QAbstractItemView):
