@@ -225,7 +225,10 @@ def test_every_view_in_both_themes_and_two_sizes(qtbot, make_window, library_wit
             readme_shot(qtbot, window, theme, saved)
             # The smallest window the welcome page is made for.
             welcome.resize(800, 600)
+            qtbot.waitUntil(lambda w=welcome: (w.width(), w.height()) == (800, 600), timeout=5_000)
             capture(qtbot, welcome, f"welcome-800x600-{theme}", saved, problems)
+            column = welcome.welcome.button.parentWidget()
+            assert column.width() <= 520 and welcome.welcome.button.isVisible()
             window.close()
             welcome.close()
     finally:
@@ -390,3 +393,27 @@ def test_contrast_maths_matches_wcag_examples():
     assert contrast_ratio(QColor("black"), QColor("white")) == pytest.approx(21.0)
     assert contrast_ratio(QColor("#777777"), QColor("white")) == pytest.approx(4.48, abs=0.01)
     assert contrast_ratio(QColor(0, 0, 0, 0), QColor("white")) == pytest.approx(1.0)
+
+
+def test_the_layout_check_finds_cut_labels_and_stray_widgets(qtbot):
+    from photoorg.gui.app import create_app
+
+    create_app()
+    top = QWidget()
+    top.resize(300, 200)
+    qtbot.addWidget(top)
+    wrapped = QLabel("a long sentence that needs several lines at this width " * 3, top)
+    wrapped.setWordWrap(True)
+    wrapped.setGeometry(0, 0, 150, 20)
+    single = QLabel("a line far too long for its label", top)
+    single.setGeometry(0, 40, 60, 20)
+    button = QPushButton("A button with a long text", top)
+    button.setGeometry(0, 70, 40, 24)
+    stray = QLabel("outside", top)
+    stray.setGeometry(280, 190, 80, 30)
+    top.show()
+    found = " | ".join(layout_problems(top))
+    assert "cut off at the bottom" in found and "without a tooltip" in found
+    assert "button text cut off" in found and "outside the window" in found
+    single.setToolTip(single.text())
+    assert not any("without a tooltip" in p for p in layout_problems(top))

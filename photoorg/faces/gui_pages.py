@@ -775,6 +775,9 @@ class PersonFacesPage(_FaceSelection, QWidget):
         self.selected: set[int] = set()
         self.title = QLabel("Faces")
         self.title.setObjectName("Heading")
+        # A long name gives way to the buttons (and the window can be small); the tooltip has it whole.
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.title.setMinimumWidth(60)
         self.summary = QLabel()
         self.summary.setObjectName("Muted")
         self.summary.setWordWrap(True)
@@ -830,6 +833,7 @@ class PersonFacesPage(_FaceSelection, QWidget):
         self.label = person.label
         self.named = bool(person.name)
         self.title.setText(f"Faces of {person.name}" if person.name else "Faces of an unnamed person")
+        self.title.setToolTip(self.title.text())
         self.flow.clear()
         self.tiles = []
         self.selected &= {f.id for f in faces}

@@ -31,6 +31,7 @@ class PhotoAppBehaviour:
         window.details.caption_edited.connect(self.save_caption)
         window.grid_updated.connect(self.grid_updated)
         window.pages.currentChanged.connect(self.page_changed)
+        self.page_changed(window.pages.currentIndex())  # the welcome page may be showing already
 
     # -- heading and counts ---------------------------------------------------------------
 
@@ -145,6 +146,11 @@ class PhotoAppBehaviour:
         window = self.window
         if window.pages.currentWidget() not in (window.grid_page, window.viewer):
             window.count_label.clear()  # the status bar counts what the grid shows; this page is not it
+        if window.pages.currentWidget() is window.welcome:
+            window.details.hide()  # nothing to show details of yet; the page gets the room
+            return
+        if self._panels is None and window.pages.currentWidget() is not window.viewer:
+            window.details.setVisible(window.details_action.isChecked())
         if window.pages.currentWidget() is window.viewer:
             if self._panels is None:
                 self._panels = (window.sidebar.isVisible(), window.details.isVisible())

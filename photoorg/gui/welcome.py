@@ -33,7 +33,9 @@ class WelcomePage(QScrollArea):
         body = QWidget()
         body.setObjectName("WelcomeBody")
         column = QWidget()
-        column.setFixedWidth(COLUMN_WIDTH)
+        # At most this wide, narrower in a small window: the labels wrap to fit.
+        column.setMaximumWidth(COLUMN_WIDTH)
+        column.setMinimumWidth(260)
         self.title = QLabel("Welcome to photoorg")
         self.title.setObjectName("Heading")
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -71,10 +73,16 @@ class WelcomePage(QScrollArea):
         layout.addSpacing(6)
         layout.addWidget(self.button, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(self.note)
+        # Centred by stretches, not by an alignment flag: an aligned widget gets
+        # its size hint, and wrapped labels then lose their last lines.
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(column, 10)
+        row.addStretch(1)
         outer = QVBoxLayout(body)
         outer.setContentsMargins(24, 24, 24, 24)
         outer.addStretch(2)
-        outer.addWidget(column, 0, Qt.AlignmentFlag.AlignHCenter)
+        outer.addLayout(row)
         outer.addStretch(3)
         self.setWidget(body)
 
