@@ -15,6 +15,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QToolButton
 
 from photoorg import annotations
+from photoorg.gui.grid_tiles import thumbnail_bucket
 from photoorg.gui.heading import ViewHeading
 from photoorg.gui.theme import icon
 from photoorg.gui.viewer_controls import ViewerControls
@@ -112,6 +113,10 @@ class PhotoAppBehaviour:
         controls.boxes.connect(self._boxes)
         controls.slideshow_step.connect(self._slideshow_step)
         viewer.info_changed.connect(controls.set_title)
+        grid = window.grid
+        viewer.thumbnail_for = lambda row: window.loader.pixmap(
+            row.content_hash, row.path, thumbnail_bucket(grid.cell_size)
+        )
         viewer.current_changed.connect(lambda _id: self._viewer_state())
         viewer.closed.connect(controls.stop_slideshow)
         for key, slot in (

@@ -242,6 +242,9 @@ class Viewer(QWidget):
         #: features draw boxes over the photo: function(PhotoRow) -> [(x, y, w, h, label)],
         #: called off the GUI thread
         self.overlay_providers: list = []
+        #: the grid's thumbnail of a photo when it is in memory (PhotoRow -> QPixmap | None): shown,
+        #: sharpened a moment later, while a photo not decoded in advance loads, instead of a blank frame
+        self.thumbnail_for = None
 
     def resizeEvent(self, event) -> None:
         self.canvas.setGeometry(self.rect())
@@ -273,7 +276,11 @@ class Viewer(QWidget):
         if image is not None:
             self.canvas.set_image(image, (row.width, row.height))
         else:
-            self.canvas.show_message("Loading…")
+            thumbnail = self.thumbnail_for(row) if self.thumbnail_for is not None else None
+            if thumbnail is not None and not thumbnail.isNull():
+                self.canvas.set_image(thumbnail.toImage(), (row.width, row.height))
+            else:
+                self.canvas.show_message("Loading…")
             self._load(row, self.screen_side(), show=True)
         self._update_caption()
         self._load_overlays(row)
