@@ -88,6 +88,12 @@ def test_viewer_takes_the_window_and_its_controls_work(qtbot, window, tiny_model
     qtbot.waitUntil(lambda: window.viewer.canvas.rotation == 90, timeout=10_000)
     controls.buttons["favourite"].click()
     qtbot.waitUntil(lambda: db_photo(tiny_model, photo_id).favorite, timeout=10_000)
+    # A photo not decoded in advance: the grid's thumbnail shows at once, never a blank frame.
+    last = len(window.viewer.rows) - 1
+    assert not any(key[0] == window.viewer.rows[last].path for key in window.viewer._images)
+    window.viewer.show_position(last)
+    assert window.viewer.canvas.pixmap is not None
+    window.viewer.show_position(0)
     controls.next_button.click()
     assert window.viewer.position == 1
     controls.buttons["boxes"].click()
