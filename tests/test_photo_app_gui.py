@@ -160,3 +160,20 @@ def test_theme_is_chosen_in_settings_and_applied_at_once(qtbot, window, monkeypa
         assert not is_dark(QApplication.palette()) and saved_theme() == "light"
     finally:
         window.photo_app.apply_theme("system")
+
+
+def test_details_name_the_place_with_the_coordinates_one_click_away():
+    from photoorg.gui.details import detail_rows
+
+    # "place" as the places capability's detail provider adds it to photo_details.
+    details = {
+        "size": 2048,
+        "modified": "2019-07-14T16:30:05",
+        "taken_at": "2019-07-14T16:30:05",
+        "gps": {"lat": 43.4674483, "lon": 11.8851267, "alt": None},
+        "place": {"city": "Arezzo", "region": "Tuscany", "country": "Italy", "country_code": "IT"},
+    }
+    place = dict(detail_rows(details))["Place"]
+    assert place.startswith("Arezzo, Italy ") and 'href="coordinates"' in place and "43.46745" not in place
+    # A photo with GPS the gazetteer could not name shows the coordinates themselves.
+    assert dict(detail_rows({**details, "place": None}))["Place"].startswith("43.46745, 11.88513 ")
