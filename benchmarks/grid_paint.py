@@ -18,7 +18,6 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from photoorg.gui.thumbnail_loader import ThumbnailLoader
 from PySide6.QtGui import QColor, QPixmap
 
 from photoorg.browse import PhotoRow
@@ -26,6 +25,7 @@ from photoorg.gui.app import create_app
 from photoorg.gui.grid import PhotoGridModel, PhotoGridView
 from photoorg.gui.grid_tiles import thumbnail_bucket
 from photoorg.gui.grid_view import JustifiedGridView
+from photoorg.gui.images import ImageLoader, Thumbnails
 from photoorg.scan.thumbnails import ThumbnailCache
 
 SHAPES = [(320, 240), (240, 320), (320, 320), (320, 180)]
@@ -39,14 +39,14 @@ def rows(count: int) -> list[PhotoRow]:
     ]
 
 
-def fill(loader: ThumbnailLoader, photos: list[PhotoRow], size: int) -> None:
+def fill(loader: ImageLoader, photos: list[PhotoRow], size: int) -> None:
     """Put a thumbnail for every photo in the loader's memory cache, as if loaded."""
     loader.capacity = len(photos) + 10
     for row in photos:
         scale = size / max(row.width, row.height)
         pixmap = QPixmap(round(row.width * scale), round(row.height * scale))
         pixmap.fill(QColor.fromHsv(row.id * 37 % 360, 160, 200))
-        loader._pixmaps[(row.content_hash, size)] = pixmap
+        loader._pixmaps[(Thumbnails.KIND, row.content_hash, size)] = pixmap
 
 
 def frames(view, steps: int = 150, step: int = 120) -> list[float]:
@@ -71,8 +71,8 @@ def main(count: int = 1000) -> None:
             ("uniform (before)", PhotoGridView, 176 - 8),
             ("justified (now)", JustifiedGridView, thumbnail_bucket(176)),
         ):
-            loader = ThumbnailLoader(ThumbnailCache(Path(tmp) / name), threads=1)
-            view = make(loader)
+            loader = ImageLoader(threads=1)
+            view = make(Thumbnails(loader, ThumbnailCache(Path(tmp) / name)))
             model = PhotoGridModel(view)
             view.setModel(model)
             view.resize(1100, 800)
