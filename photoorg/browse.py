@@ -34,6 +34,7 @@ class PhotoRow(NamedTuple):
     rating: int
     favorite: bool
     date_source: str | None = None  # "file": no date inside the photo, ``date`` is an estimate
+    rotation: int = 0  # degrees clockwise the user turned it (the file is untouched)
 
     @property
     def name(self) -> str:
@@ -50,6 +51,7 @@ _ROW_COLUMNS = (
     Photo.rating,
     Photo.favorite,
     Photo.date_source,
+    Photo.rotation,
 )
 
 

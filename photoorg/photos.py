@@ -11,6 +11,7 @@ from sqlalchemy import select
 from photoorg.errors import NotInLibraryError
 from photoorg.extensions.show_fields import detail_providers
 from photoorg.roots import normalise
+from photoorg.scan.exposure import read_exposure
 from photoorg.scan.metadata import camera_label
 from photoorg.store.db import Database
 from photoorg.store.schema import Album, AlbumPhoto, Photo, PhotoStage
@@ -91,6 +92,11 @@ def photo_details(db: Database, photo_id: int, thumbnail_path: Callable[[str], s
             if thumbnail_path and photo.content_hash
             else None,
         }
+        # The photo-app fields: caption, rotation, exposure (the place name comes
+        # from the places capability's detail provider).
+        details["caption"] = photo.caption
+        details["rotation"] = photo.rotation
+        details["exposure"] = read_exposure(photo.path)
         for provider in detail_providers():  # capabilities' fields: tags, faces
             details.update(provider(s, photo))
         return details

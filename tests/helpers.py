@@ -68,7 +68,9 @@ def exif_bytes(
     gps: tuple[float, float] | None = None,
     orientation: int | None = None,
     offset: str | None = None,
+    exposure: tuple[float, float, int, float] | None = None,
 ) -> bytes:
+    """``exposure`` is (f-number, shutter seconds, ISO, focal length mm)."""
     exif = Image.Exif()
     if make:
         exif[0x010F] = make
@@ -83,6 +85,17 @@ def exif_bytes(
         exif_ifd[0x9011] = offset
     if lens:
         exif_ifd[0xA434] = lens
+    if exposure:
+        from fractions import Fraction
+
+        from PIL.TiffImagePlugin import IFDRational
+
+        f_number, shutter, iso, focal = exposure
+        fraction = Fraction(shutter).limit_denominator(10_000)
+        exif_ifd[0x829D] = IFDRational(f_number)
+        exif_ifd[0x829A] = IFDRational(fraction.numerator, fraction.denominator)
+        exif_ifd[0x8827] = iso
+        exif_ifd[0x920A] = IFDRational(focal)
     if gps:
         lat, lon = gps
 
@@ -137,3 +150,14 @@ def make_photo(
 def set_mtime(path: Path, when: datetime) -> None:
     stamp = when.timestamp()
     os.utime(path, (stamp, stamp))
+
+
+def open_settings_dialog(window):
+    """The Settings dialog of ``window``, its data read off the GUI thread as the window does."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from photoorg.gui.settings_dialog import SettingsDialog, load_settings
+
+    with ThreadPoolExecutor(1) as pool:
+        data = pool.submit(load_settings, window.library).result()
+    return SettingsDialog(window.library, data, window.grid.cell_size, window.tasks, window)

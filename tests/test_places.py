@@ -24,6 +24,9 @@ KNOWN_POINTS = {
     "Copacabana (coast)": ((-22.9711, -43.1822), ("Rio de Janeiro", "BR")),
     "Cape Town": ((-33.9249, 18.4241), ("Cape Town", "ZA")),
     "Colosseum": ((41.8902, 12.4922), ("Rome", "IT")),
+    # Nearer the Vatican's centre than Rome's, but the enclave does not reach it:
+    "Piazza Venezia, 2 km from the Vatican": ((41.8986, 12.4769), ("Rome", "IT")),
+    "St Peter's Square": ((41.9022, 12.4539), ("Vatican City", "VA")),
     "Brandenburg Gate": ((52.5163, 13.3777), ("Berlin", "DE")),
     "Red Square": ((55.7539, 37.6208), ("Moscow", "RU")),
     "Beijing": ((39.9042, 116.4074), ("Beijing", "CN")),

@@ -107,6 +107,23 @@ def test_upgrade_from_v1_keeps_data_and_backs_up_first(tmp_path):
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
+def test_upgrade_from_v5_adds_captions_and_rotation_and_keeps_the_date_sources(tmp_path):
+    db_path = tmp_path / "library.db"
+    _load_fixture(5, db_path)
+    db = Database(db_path, tmp_path / "backups")
+    assert len(list((tmp_path / "backups").glob("library-v5-*.db"))) == 1
+    with db.session() as s:
+        photos = {p.id: p for p in s.scalars(select(Photo))}
+    assert {i: (p.date_source, p.metadata_version) for i, p in photos.items()} == {
+        1: ("exif", 2),
+        2: ("file", 1),
+        3: ("file", 1),
+    }
+    # No photo had a caption or a turn before version 6.
+    assert all(p.caption is None and p.rotation == 0 for p in photos.values())
+    db.dispose()
+
+
 def test_each_fixture_upgrades_to_the_orm_schema(tmp_path):
     fixtures = sorted(FIXTURES.glob("library_v*.sql"))
     versions = sorted(int(f.stem.split("_v")[1]) for f in fixtures)

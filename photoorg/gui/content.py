@@ -72,7 +72,6 @@ class ContentLoader(QObject):
         restored = Scope(kind, None if value == "None" else value)
         if sidebar.current_scope() is None and not sidebar.select_scope(restored, emit=False):
             sidebar.select_scope(ALL, emit=False)
-        w.status.show_count(counts["all"])
         has_roots = bool(data["folders"])
         if not has_roots and w.pages.currentWidget() is not w.viewer:
             w.pages.setCurrentWidget(w.welcome)
@@ -136,6 +135,6 @@ class ContentLoader(QObject):
                 notice += ' <a href="get-model">Get the model…</a>'
         w.search.show_notice(notice)
         if w.viewer.isVisible():
-            w.viewer.rows = w.model.rows
+            w.viewer.set_rows(w.model.rows)
         w.selection_changed()
         w.grid_updated.emit()

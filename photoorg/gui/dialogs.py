@@ -1,9 +1,9 @@
-"""Small windows and pages: keyboard shortcuts, the welcome page, and the list of
-files that need attention."""
+"""Small windows and pages: keyboard shortcuts and the list of files that need
+attention (the welcome page is :mod:`photoorg.gui.welcome`)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -16,8 +16,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from photoorg.gui.theme import icon
 
 #: the window's own keys; capabilities add theirs (AppContext.add_shortcut)
 SHORTCUTS = [
@@ -35,6 +33,10 @@ SHORTCUTS = [
     ("Del", "Move to the system trash (asks first)"),
     ("Ctrl++ / Ctrl+- / Ctrl+wheel", "Bigger / smaller thumbnails"),
     ("Ctrl+0 / Ctrl+1", "Viewer: fit / 100%"),
+    ("I", "Viewer: show or hide the information panel"),
+    ("R", "Viewer: rotate clockwise (the file is not changed)"),
+    ("S", "Viewer: slideshow"),
+    ("B", "Viewer: show or hide face boxes"),
     ("Wheel, pinch, drag", "Viewer: zoom and pan"),
     ("F11", "Full screen"),
     ("Ctrl+O", "Add a folder"),
@@ -114,29 +116,3 @@ class AttentionPage(QWidget):
         )
         self.table.setVisible(bool(items))
         self.table.resizeRowsToContents()
-
-
-class WelcomePage(QWidget):
-    add_folder = Signal()
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        title = QLabel("Welcome to photoorg")
-        title.setObjectName("Heading")
-        text = QLabel(
-            "Add the folders that hold your photos. photoorg reads them where they are, never moves or "
-            "uploads them, and builds a private index on this computer: a timeline, albums, search by "
-            "description, tags and people.\n\nIndexing runs in the background; you can browse right away."
-        )
-        text.setWordWrap(True)
-        text.setMaximumWidth(520)
-        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        button = QPushButton(icon("folder-plus", "white"), "  Add folder…")
-        button.setObjectName("Primary")
-        button.clicked.connect(self.add_folder)
-        layout = QVBoxLayout(self)
-        layout.addStretch(2)
-        for widget in (title, text, button):
-            layout.addWidget(widget, 0, Qt.AlignmentFlag.AlignHCenter)
-            layout.addSpacing(12)
-        layout.addStretch(3)

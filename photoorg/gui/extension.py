@@ -10,8 +10,8 @@ other module of the shell. Through the context it can:
   library (:meth:`AppContext.write`: off-thread, then a refresh, errors shown);
 - tell the user something (:meth:`~AppContext.show_error`, :meth:`~AppContext.notify`);
 - add a page, a sidebar section, a details-panel section, a scope filter, a
-  shortcut, a photo-menu or sidebar-menu action, a search chip and a viewer
-  overlay (the ``add_*`` methods);
+  shortcut, a photo-menu or sidebar-menu action, a search chip, a viewer
+  overlay and an action by the grid's heading (the ``add_*`` methods);
 - navigate (:meth:`~AppContext.show_scope`) and read the selection.
 
 Everything a capability adds is recorded in the :class:`Extensions` registry
@@ -28,6 +28,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
+from photoorg.gui.heading import HeadingAction
 from photoorg.gui.images import ImageLoader
 from photoorg.gui.search_bar import Chip
 from photoorg.gui.sidebar import Scope, SidebarEntry
@@ -87,6 +88,7 @@ class Extensions:
     refresh_listeners: list[Callable[[], None]] = field(default_factory=list)
     #: (keys, description, listed after these keys or None for the end)
     shortcuts: list[tuple[str, str, str | None]] = field(default_factory=list)
+    heading_actions: list[HeadingAction] = field(default_factory=list)
 
 
 class AppContext:
@@ -184,7 +186,7 @@ class AppContext:
 
     def add_sidebar_section(self, key: str, title: str, build: SectionBuilder, order: int = 100) -> None:
         """A section of the sidebar, rebuilt (off the GUI thread) on every refresh.
-        ``order`` places it: the library's own sections are 10-40."""
+        ``order`` places it among the others (see :attr:`Sidebar.SECTIONS`)."""
         self.extensions.sections.append(SidebarSection(key, title, build, order))
         self._window.sidebar.add_section(key, title, order)
 
@@ -225,6 +227,13 @@ class AppContext:
 
     def set_search_filter(self, **changes: Any) -> None:
         self._window.search.set_filter(**changes)
+
+    def add_heading_action(
+        self, text: str, icon_name: str, applies: Callable[[Scope], bool], run: Callable[[Scope], None]
+    ) -> None:
+        """A button by the grid's heading, shown for the scopes ``applies`` accepts
+        (never for a search's results); ``run`` gets the scope shown."""
+        self.extensions.heading_actions.append(HeadingAction(text, icon_name, applies, run))
 
     def on_refresh(self, listener: Callable[[], None]) -> None:
         """Called after every refresh of the sidebar and the grid."""

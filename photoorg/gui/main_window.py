@@ -29,10 +29,11 @@ from photoorg import __version__
 from photoorg.gui.actions import OrganizeActions
 from photoorg.gui.content import ContentLoader
 from photoorg.gui.details import DetailsPanel, details_with_preview
-from photoorg.gui.dialogs import SHORTCUTS, AttentionPage, ShortcutsDialog, WelcomePage
+from photoorg.gui.dialogs import SHORTCUTS, AttentionPage, ShortcutsDialog
 from photoorg.gui.extension import AppContext, Extensions
 from photoorg.gui.features import CAPABILITIES
-from photoorg.gui.grid import DEFAULT_CELL, PhotoGridModel, PhotoGridView
+from photoorg.gui.grid import DEFAULT_CELL, PhotoGridModel
+from photoorg.gui.grid_view import JustifiedGridView
 from photoorg.gui.images import ImageLoader, Thumbnails
 from photoorg.gui.indexing import IndexController
 from photoorg.gui.search_bar import SearchBar
@@ -46,6 +47,7 @@ from photoorg.gui.sidebar import (
 from photoorg.gui.status_bar import IndexingStatus
 from photoorg.gui.theme import icon
 from photoorg.gui.viewer import Viewer
+from photoorg.gui.welcome import WelcomePage
 from photoorg.gui.workers import BACKGROUND_NICENESS, WorkerPool
 from photoorg.library import Library
 from photoorg.resources_path import resource_path
@@ -90,6 +92,9 @@ class MainWindow(QMainWindow):
         self.capabilities = [capability() for capability in CAPABILITIES]
         for capability in self.capabilities:
             capability.install(context)
+        from photoorg.gui.photo_app import install as install_photo_app
+
+        self.photo_app = install_photo_app(self)
         self._restore_state()
         self.refresh_all()
         QTimer.singleShot(0, self.status.scan_if_there_are_folders)
@@ -100,7 +105,9 @@ class MainWindow(QMainWindow):
         self.sidebar = Sidebar()
         self.search = SearchBar()
         self.model = PhotoGridModel(self)
-        self.grid = PhotoGridView(Thumbnails(self.images, self.library.thumbnails))
+        #: grid thumbnails through the shared image loader (the viewer borrows them too)
+        self.thumbnails = Thumbnails(self.images, self.library.thumbnails)
+        self.grid = JustifiedGridView(self.thumbnails)
         self.grid.setModel(self.model)
         self.grid.set_cell_size(int(self.settings.value("grid/cell", DEFAULT_CELL)))
         self.details = DetailsPanel()

@@ -121,10 +121,13 @@ class SearchBar(QWidget):
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self.field, 1)
-        top.addWidget(QLabel("Sort"))
-        top.addWidget(self.sort)
-        top.addWidget(self.cutoff_label)
-        top.addWidget(self.cutoff)
+        self.sort_label = QLabel("Sort")
+        # Ranking controls mean something only for a text query: hidden while browsing.
+        self.query_controls = (self.sort_label, self.sort, self.cutoff_label, self.cutoff)
+        for widget in self.query_controls:
+            top.addWidget(widget)
+        self.field.textChanged.connect(self._show_query_controls)
+        self._show_query_controls()
 
         self.date_chip = Chip("Date")
         self.folder_chip = Chip("Folder")
@@ -161,6 +164,10 @@ class SearchBar(QWidget):
     @property
     def min_score(self) -> float:
         return self.cutoff.value() / 100.0
+
+    def _show_query_controls(self, *_args) -> None:
+        for widget in self.query_controls:
+            widget.setVisible(bool(self.text))
 
     def set_text(self, text: str) -> None:
         self.field.setText(text)

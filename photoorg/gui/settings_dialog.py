@@ -1,4 +1,4 @@
-"""Settings: folders, model, device and threads, thumbnail size.
+"""Settings: folders, model, downloads, device and threads, theme and thumbnail size.
 
 What the dialog shows is read off the GUI thread before it opens
 (:func:`load_settings`), and every change it makes is written off it too.
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -32,7 +33,14 @@ from PySide6.QtWidgets import (
 
 from photoorg.gui.grid import MAX_CELL, MIN_CELL
 from photoorg.gui.workers import WorkerPool
-from photoorg.library import DEVICE_SETTING, RUNTIME_SETTING, THREADS_SETTING, Library, MlOptions
+from photoorg.library import (
+    DEVICE_SETTING,
+    OFFLINE_SETTING,
+    RUNTIME_SETTING,
+    THREADS_SETTING,
+    Library,
+    MlOptions,
+)
 from photoorg.ml.device import DEVICE_CHOICES
 from photoorg.ml.registry import CURATED_MODELS, ModelChoice
 from photoorg.roots import RootInfo, add_root, list_roots, remove_root
@@ -46,7 +54,8 @@ if TYPE_CHECKING:  # the window opens the dialog
 class SettingsData:
     roots: list[RootInfo]
     choice: ModelChoice
-    options: MlOptions
+    options: MlOptions  # offline there: the stored choice or the environment's
+    offline_stored: bool  # the user's own "never download" choice
     model_status: str
 
 
@@ -61,7 +70,8 @@ def load_settings(library: Library) -> SettingsData:
             text = f"Weights: {status['weights_location']}"
         else:
             text = f"Weights not downloaded yet (cache: {status['cache_dir']})."
-    return SettingsData(list_roots(library.db), library.model_choice(), library.ml_options(), text)
+    offline = bool(library.db.get_setting(OFFLINE_SETTING))
+    return SettingsData(list_roots(library.db), library.model_choice(), library.ml_options(), offline, text)
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,7 @@ class SettingsChanges:
     threads: int | None
     model: str | None  # a new model spec, or None to keep the current one
     runtime: str | None = None  # "torch", "onnx", or None: automatic
+    offline: bool | None = None  # None: the environment decides, the stored choice is kept
 
 
 def apply_settings(library: Library, changes: SettingsChanges) -> bool:
@@ -77,6 +88,8 @@ def apply_settings(library: Library, changes: SettingsChanges) -> bool:
     library.db.set_setting(DEVICE_SETTING, changes.device)
     library.db.set_setting(THREADS_SETTING, changes.threads)
     library.db.set_setting(RUNTIME_SETTING, changes.runtime)
+    if changes.offline is not None:
+        library.db.set_setting(OFFLINE_SETTING, True if changes.offline else None)
     if changes.model:
         library.select_model(changes.model)
         return True
@@ -94,6 +107,7 @@ def open_settings(window: MainWindow) -> None:
         if not dialog.exec():
             return
         window.grid.set_cell_size(dialog.cell_size)
+        window.photo_app.apply_theme(dialog.theme)
         changes = dialog.changes()
 
         def applied(model_changed: bool) -> None:
@@ -119,7 +133,7 @@ class SettingsDialog(QDialog):
         self.data = data
         self.tasks = tasks
         self.setWindowTitle("Settings")
-        self.setMinimumSize(560, 420)
+        self.setMinimumSize(640, 460)
         tabs = QTabWidget()
         tabs.addTab(self._folders_tab(), "Folders")
         tabs.addTab(self._model_tab(), "Model")
@@ -222,7 +236,24 @@ class SettingsDialog(QDialog):
         if index < 0:
             self.model.addItem(choice.label, spec)
             index = self.model.count() - 1
+        # Long model names: the list is as wide as its longest entry, and the
+        # chosen one is spelled out in full underneath.
+        self.model.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.model.setMinimumContentsLength(24)
+        self.model_name = QLabel()
+        self.model_name.setWordWrap(True)
+        self.model_name.setObjectName("ModelName")
+        self.model.currentIndexChanged.connect(self._show_model_name)
         self.model.setCurrentIndex(index)
+        self._show_model_name()
+        self.offline = QCheckBox("Never download models (offline)")
+        self.offline.setToolTip("photoorg then uses only model files already on this computer")
+        stored = self.data.offline_stored
+        forced = self.data.options.offline and not stored  # the environment says so
+        self.offline.setChecked(stored or forced)
+        if forced:
+            self.offline.setEnabled(False)
+            self.offline.setToolTip("PHOTOORG_OFFLINE or HF_HUB_OFFLINE is set in the environment")
         self.model_status = QLabel()
         self.model_status.setWordWrap(True)
         get = QPushButton("Get the model…")
@@ -244,7 +275,9 @@ class SettingsDialog(QDialog):
         self.threads.setValue(options.threads or 0)
         form = QFormLayout(page)
         form.addRow("Model", self.model)
+        form.addRow("", self.model_name)
         form.addRow("", self.model_status)
+        form.addRow("Downloads", self.offline)
         form.addRow("", get)
         form.addRow("Device", self.device)
         form.addRow("CPU runtime", self.runtime)
@@ -256,17 +289,38 @@ class SettingsDialog(QDialog):
         self.model_status.setText(self.data.model_status)
         return page
 
+    def _show_model_name(self, *_args) -> None:
+        text = self.model.currentText()
+        self.model_name.setText(text)
+        self.model.setToolTip(text)
+
     # -- appearance --------------------------------------------------------------------------
 
     def _appearance_tab(self, cell_size: int) -> QWidget:
+        from photoorg.gui.app import THEMES, saved_theme
+
         page = QWidget()
+        self.theme_choice = QComboBox()
+        for theme in THEMES:
+            self.theme_choice.addItem(
+                "Same as the system" if theme == "system" else theme.capitalize(), theme
+            )
+        self.theme_choice.setCurrentIndex(THEMES.index(saved_theme()))
         self.cell = QSlider(Qt.Orientation.Horizontal)
         self.cell.setRange(MIN_CELL, MAX_CELL)
         self.cell.setValue(cell_size)
+        hint = QLabel("Ctrl + mouse wheel over the photos changes it too.")
+        hint.setObjectName("Muted")
+        hint.setWordWrap(True)
         form = QFormLayout(page)
+        form.addRow("Theme", self.theme_choice)
         form.addRow("Thumbnail size", self.cell)
-        form.addRow("", QLabel("Ctrl + mouse wheel over the grid changes it too."))
+        form.addRow("", hint)
         return page
+
+    @property
+    def theme(self) -> str:
+        return self.theme_choice.currentData()
 
     # -- applying --------------------------------------------------------------------------------
 
@@ -282,6 +336,7 @@ class SettingsDialog(QDialog):
             self.threads.value() or None,
             spec if changed else None,
             None if runtime == "auto" else runtime,
+            self.offline.isChecked() if self.offline.isEnabled() else None,
         )
 
     @property

@@ -10,15 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QRect, Qt, Signal
+from PySide6.QtGui import QFont, QPainter, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem
 
-from photoorg.gui.theme import icon
+from photoorg.gui.theme import SELECTION, icon
 from photoorg.search.filters import SearchFilters
 from photoorg.search.query import parse_date
 
 SCOPE_ROLE = Qt.ItemDataRole.UserRole + 10
+SHOW_ALL, SHOW_FEWER = "show-all", "show-fewer"  # the items that open and close a long section
 
 MONTHS = [
     "January", "February", "March", "April", "May", "June",
@@ -57,13 +58,18 @@ class Sidebar(QTreeWidget):
     scope_selected = Signal(object)  # Scope
     context_requested = Signal(object, object)  # Scope, global position
 
-    #: the library's own sections, with their place; capabilities add theirs with add_section
+    #: the library's own sections, with their place; capabilities add theirs with
+    #: add_section. In the order people use them (photo apps put people and places
+    #: first, the file system last): library 10, people 20, places 30, albums 40,
+    #: tags 50, events 60, folders 70, timeline 80, visual groups 90.
     SECTIONS = (
         ("library", "Library", 10),
-        ("folders", "Folders", 20),
-        ("timeline", "Timeline", 30),
         ("albums", "Albums", 40),
+        ("folders", "Folders", 70),
+        ("timeline", "Timeline", 80),
     )
+    #: a section longer than this shows its first entries and "Show all"
+    COLLAPSED_LENGTH = 8
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -79,9 +85,12 @@ class Sidebar(QTreeWidget):
         self.setMinimumWidth(200)
         self._sections: dict[str, QTreeWidgetItem] = {}
         self._order: dict[str, int] = {}
+        self._entries: dict[str, tuple[list[SidebarEntry], str]] = {}
+        self._expanded_sections: set[str] = set()
         for key, title, order in self.SECTIONS:
             self.add_section(key, title, order)
         self.itemSelectionChanged.connect(self._selection_changed)
+        self.itemClicked.connect(self._clicked)
         self.customContextMenuRequested.connect(self._context_menu)
         self._suppress = False
 
@@ -101,10 +110,26 @@ class Sidebar(QTreeWidget):
         self._sections[key] = header
         self._order[key] = order
 
+    def section_keys(self) -> list[str]:
+        """The sections' keys, top to bottom (shown or not)."""
+        return sorted(self._order, key=self._order.__getitem__)
+
     def set_section(self, key: str, entries: list[SidebarEntry], placeholder: str = "") -> None:
-        """Replace a section's items, keeping the selected scope selected."""
+        """Replace a section's items, keeping the selected scope selected.
+
+        A long section shows its first entries and a "Show all" item, unless
+        the user opened it or the selected scope is further down."""
+        self._entries[key] = (entries, placeholder)
         header = self._sections[key]
         current = self.current_scope()
+        limit = self.COLLAPSED_LENGTH
+        if len(entries) > limit + 1 and key not in self._expanded_sections:
+            hidden = {e.scope.key() for e in entries[limit:] if e.scope is not None}
+            if current is None or current.key() not in hidden:
+                more = SidebarEntry(f"Show all {len(entries)}", Scope(SHOW_ALL, key), None, "chevron-down")
+                entries = [*entries[:limit], more]
+        elif len(entries) > limit + 1:
+            entries = [*entries, SidebarEntry("Show fewer", Scope(SHOW_FEWER, key), None, "chevron-left")]
         expanded = {item.data(0, SCOPE_ROLE) for item in self._walk(header) if item.isExpanded()}
         self._suppress = True
         try:
@@ -127,8 +152,12 @@ class Sidebar(QTreeWidget):
         item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if entry.icon:
             item.setIcon(0, icon(entry.icon))
-        if entry.tooltip:
-            item.setToolTip(0, entry.tooltip)
+        # A name the sidebar's width cuts short is always readable in full here.
+        item.setToolTip(0, entry.tooltip or entry.label)
+        if entry.scope is not None and entry.scope.kind in (SHOW_ALL, SHOW_FEWER):
+            # Not selectable: clicking it opens or closes the section and keeps the selection.
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            item.setData(0, Qt.ItemDataRole.ForegroundRole, self.palette().color(QPalette.ColorRole.Link))
         if entry.scope is None:
             item.setFlags(Qt.ItemFlag.ItemIsEnabled)
         for child in entry.children or []:
@@ -169,6 +198,36 @@ class Sidebar(QTreeWidget):
         scope = self.current_scope()
         if scope is not None:
             self.scope_selected.emit(scope)
+
+    def _clicked(self, item: QTreeWidgetItem, _column: int) -> None:
+        scope = item.data(0, SCOPE_ROLE)
+        if scope is None or scope.kind not in (SHOW_ALL, SHOW_FEWER):
+            return
+        key = scope.value
+        if scope.kind == SHOW_ALL:
+            self._expanded_sections.add(key)
+        else:
+            self._expanded_sections.discard(key)
+        self.set_section(key, *self._entries[key])
+
+    def show_all(self, key: str) -> None:
+        """Open a collapsed section (what its "Show all" item does)."""
+        self._expanded_sections.add(key)
+        if key in self._entries:
+            self.set_section(key, *self._entries[key])
+
+    def drawRow(self, painter: QPainter, option, index) -> None:
+        # One rounded highlight across the whole row (icon, name and count),
+        # instead of one block per cell.
+        if self.selectionModel().isSelected(index):
+            rect = QRect(4, option.rect.y() + 1, self.viewport().width() - 8, option.rect.height() - 2)
+            painter.save()
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(SELECTION)
+            painter.drawRoundedRect(rect, 6, 6)
+            painter.restore()
+        super().drawRow(painter, option, index)
 
     def _context_menu(self, position) -> None:
         item = self.itemAt(position)

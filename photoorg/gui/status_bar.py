@@ -81,8 +81,12 @@ class IndexingStatus(QObject):
         status.addPermanentWidget(self.pause_button)
         status.addPermanentWidget(self.cancel_button)
 
-    def show_count(self, photos: int) -> None:
-        self.count_label.setText(f"{photos:,} photos")
+    def show_count(self, count: int, noun: str = "photo") -> None:
+        """What the grid shows: "1 photo", "1,204 photos", "20 results"."""
+        self.count_label.setText(f"{count:,} {noun}{'' if count == 1 else 's'}")
+
+    def clear_count(self) -> None:
+        self.count_label.clear()
 
     # -- folders and scans --------------------------------------------------------------------------
 

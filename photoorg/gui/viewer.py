@@ -11,8 +11,18 @@ import logging
 from collections import OrderedDict
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPen, QPixmap, QWheelEvent
-from PySide6.QtWidgets import QGestureEvent, QLabel, QPinchGesture, QWidget
+from PySide6.QtGui import (
+    QColor,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPen,
+    QPixmap,
+    QTransform,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QGestureEvent, QPinchGesture, QWidget
 
 from photoorg.browse import PhotoRow
 from photoorg.gui.workers import WorkerPool
@@ -55,6 +65,8 @@ class ImageCanvas(QWidget):
         # photo's displayed full-size pixels.
         self.overlays: list[tuple[int, int, int, int, str]] = []
         self.show_overlays = True
+        #: degrees clockwise the user turned the photo (stored in the library, the file is untouched)
+        self.rotation = 0
 
     def set_image(self, image: QImage | None, source_size=None, keep_view: bool = False) -> None:
         old_pixmap = self.pixmap
@@ -75,10 +87,16 @@ class ImageCanvas(QWidget):
 
     # -- geometry ---------------------------------------------------------------------------
 
+    def shown_size(self) -> tuple[int, int]:
+        """The pixmap's size as shown: a quarter turn swaps its sides."""
+        w, h = self.pixmap.width(), self.pixmap.height()
+        return (h, w) if self.rotation % 180 == 90 else (w, h)
+
     def fit_scale(self) -> float:
         if self.pixmap is None or self.pixmap.width() == 0:
             return 1.0
-        return min(self.width() / self.pixmap.width(), self.height() / self.pixmap.height(), 1.0)
+        w, h = self.shown_size()
+        return min(self.width() / w, self.height() / h, 1.0)
 
     def effective_scale(self) -> float:
         return self.fit_scale() if self.fit else self.scale
@@ -132,18 +150,24 @@ class ImageCanvas(QWidget):
         scale = self.effective_scale()
         w, h = self.pixmap.width() * scale, self.pixmap.height() * scale
         offset = QPointF(0, 0) if self.fit else self.offset
-        target = QRectF((self.width() - w) / 2 + offset.x(), (self.height() - h) / 2 + offset.y(), w, h)
+        centre = QPointF(self.width() / 2 + offset.x(), self.height() / 2 + offset.y())
+        # Drawn unturned around the centre, then the painter turns it (and the boxes with it).
+        target = QRectF(-w / 2, -h / 2, w, h)
+        turn = QTransform().translate(centre.x(), centre.y()).rotate(self.rotation)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 2.0)
+        painter.setTransform(turn)
         painter.drawPixmap(target, self.pixmap, QRectF(self.pixmap.rect()))
+        painter.resetTransform()
         if self.overlays and self.show_overlays:
-            self._paint_overlays(painter, target)
+            self._paint_overlays(painter, target, turn)
 
-    def _paint_overlays(self, painter: QPainter, target: QRectF) -> None:
+    def _paint_overlays(self, painter: QPainter, target: QRectF, turn: QTransform) -> None:
         full_width = self.source_size[0] if self.source_size and self.source_size[0] else self.pixmap.width()
         ratio = target.width() / max(1, full_width)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         for x, y, w, h, label in self.overlays:
-            box = QRectF(target.x() + x * ratio, target.y() + y * ratio, w * ratio, h * ratio)
+            # The box turns with the photo; its label stays upright.
+            box = turn.mapRect(QRectF(target.x() + x * ratio, target.y() + y * ratio, w * ratio, h * ratio))
             painter.setPen(QPen(QColor("#facc15"), 2))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(box, 4, 4)
@@ -209,14 +233,14 @@ class Viewer(QWidget):
     closed = Signal()
     current_changed = Signal(int)  # photo id
     fullscreen_toggled = Signal()
+    #: "name · 3 of 20 · 100%": shown by the on-screen controls, which fade
+    info_changed = Signal(str)
 
     def __init__(self, tasks: WorkerPool, parent=None) -> None:
         super().__init__(parent)
         self.tasks = tasks
         self.canvas = ImageCanvas(self)
-        self.caption = QLabel(self)
-        self.caption.setStyleSheet("color: #dddddd; background: rgba(0,0,0,120); padding: 4px 10px;")
-        self.caption.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.info_text = ""
         self.canvas.zoom_changed.connect(lambda _: self._update_caption())
         self.rows: list[PhotoRow] = []
         self.position = 0
@@ -226,6 +250,9 @@ class Viewer(QWidget):
         #: features draw boxes over the photo: function(PhotoRow) -> [(x, y, w, h, label)],
         #: called off the GUI thread
         self.overlay_providers: list = []
+        #: the grid's thumbnail of a photo when it is in memory (PhotoRow -> QPixmap | None): shown,
+        #: sharpened a moment later, while a photo not decoded in advance loads, instead of a blank frame
+        self.thumbnail_for = None
 
     def resizeEvent(self, event) -> None:
         self.canvas.setGeometry(self.rect())
@@ -253,10 +280,15 @@ class Viewer(QWidget):
         row = self.rows[self.position]
         key = (row.path, self.screen_side())
         image = self._images.get(key)
+        self.canvas.rotation = row.rotation
         if image is not None:
             self.canvas.set_image(image, (row.width, row.height))
         else:
-            self.canvas.show_message("Loading…")
+            thumbnail = self.thumbnail_for(row) if self.thumbnail_for is not None else None
+            if thumbnail is not None and not thumbnail.isNull():
+                self.canvas.set_image(thumbnail.toImage(), (row.width, row.height))
+            else:
+                self.canvas.show_message("Loading…")
             self._load(row, self.screen_side(), show=True)
         self._update_caption()
         self._load_overlays(row)
@@ -315,17 +347,28 @@ class Viewer(QWidget):
 
     def _update_caption(self) -> None:
         row = self.current
-        if row is None:
-            self.caption.hide()
-            return
-        self.caption.setText(
-            f"{row.name}   {self.position + 1} / {len(self.rows)}   {self.canvas.zoom_percent():.0f}%   "
-            "← → browse · wheel zoom · Ctrl+0 fit · Ctrl+1 100% · F11 full screen · Esc back"
+        self.info_text = (
+            ""
+            if row is None
+            else f"{row.name}  ·  {self.position + 1:,} of {len(self.rows):,}"
+            f"  ·  {self.canvas.zoom_percent():.0f}%"
         )
-        self.caption.adjustSize()
-        self.caption.move(10, self.height() - self.caption.height() - 10)
-        self.caption.show()
-        self.caption.raise_()
+        self.info_changed.emit(self.info_text)
+
+    def set_rows(self, rows: list[PhotoRow]) -> None:
+        """The grid's rows changed (a rating, a rotation): keep showing the same photo."""
+        current = self.current
+        self.rows = rows
+        if current is None:
+            return
+        for position, row in enumerate(rows):
+            if row.id == current.id:
+                self.position = position
+                if row.rotation != self.canvas.rotation:
+                    self.canvas.rotation = row.rotation
+                    self.canvas.set_fit()
+                break
+        self._update_caption()
 
     def actual_size(self) -> None:
         row = self.current

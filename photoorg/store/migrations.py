@@ -267,12 +267,25 @@ def _v5_metadata_source(con: sqlite3.Connection) -> None:
     )
 
 
+def _v6_captions_and_rotation(con: sqlite3.Connection) -> None:
+    """A caption the user writes per photo, and the quarter turns the viewer
+    shows it with (the original file is never rewritten)."""
+    _run(
+        con,
+        """
+        ALTER TABLE photos ADD COLUMN caption TEXT;
+        ALTER TABLE photos ADD COLUMN rotation INTEGER NOT NULL DEFAULT 0;
+        """,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _v1_core,
     _v2_organise,
     _v3_tags,
     _v4_people,
     _v5_metadata_source,
+    _v6_captions_and_rotation,
 ]
 LATEST_VERSION = len(MIGRATIONS)
 

@@ -95,6 +95,9 @@ class Photo(Base):
     # that filled these columns (photoorg.scan.metadata.METADATA_VERSION).
     date_source: Mapped[str | None] = mapped_column(String(8), nullable=True)
     metadata_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    # v6: the user's words; degrees clockwise to show it turned (0, 90, 180, 270)
+    caption: Mapped[str | None] = mapped_column(Text, nullable=True)
+    rotation: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
     __table_args__ = (
         Index("ix_photos_content_hash", "content_hash"),

@@ -130,13 +130,10 @@ def date_range_title(start: datetime, end: datetime) -> str:
 def place_name(point: tuple[float, float] | None) -> str | None:
     if point is None:
         return None
-    try:
-        import reverse_geocode  # lazy: loads a city table (~0.6 s); optional
-    except ImportError:
-        return None
-    found = reverse_geocode.get(point)
-    city, country = found.get("city"), found.get("country")
-    return ", ".join(part for part in (city, country) if part) or None
+    from photoorg.places.geocode import place_of  # lazy: the gazetteer loads on first use
+
+    found = place_of(*point)
+    return (found.label or None) if found else None
 
 
 # -- visual groups ----------------------------------------------------------------------------

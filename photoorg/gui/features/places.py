@@ -1,13 +1,9 @@
 """Places in the app: a sidebar section (the map, then countries and their
-cities, with counts), the map page, the grid of a place or of a map cluster,
-and the place in the details panel."""
+cities, with counts), the map page, the grid of a place or of a map cluster.
+The details panel names a photo's place itself (:func:`photoorg.gui.details.detail_rows`)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QWidget
-
-from photoorg.gui.details import section_box
 from photoorg.gui.extension import AppContext
 from photoorg.gui.features.map_view import Cluster, MapPage
 from photoorg.gui.sidebar import Scope, SidebarEntry
@@ -44,34 +40,16 @@ def place_entries(library: Library) -> list[SidebarEntry]:
     return entries
 
 
-def place_section(details: dict) -> QWidget | None:
-    place = details.get("place")
-    if not place:
-        return None
-    box, layout = section_box("Place")
-    gps = details.get("gps") or {}
-    name = ", ".join(p for p in (place.get("city"), place.get("region"), place.get("country")) if p)
-    label = QLabel(name)
-    label.setWordWrap(True)
-    if gps.get("lat") is not None:
-        # The coordinates are one hover (and one selection) away.
-        label.setToolTip(f"{gps['lat']:.5f}, {gps['lon']:.5f}")
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    layout.addWidget(label)
-    return box
-
-
 class PlacesGui:
     """Places and the map, installed through the extension interface."""
 
     def install(self, ctx: AppContext) -> None:
         self.ctx = ctx
-        ctx.add_sidebar_section("places", "Places", place_entries, order=45)
+        ctx.add_sidebar_section("places", "Places", place_entries, order=30)
         ctx.add_scope_filter(PLACE, lambda scope: SearchFilters(extra={"place": scope.value}))
         ctx.add_scope_filter(AREA, lambda scope: SearchFilters(extra={"area": scope.value}))
         self.map_page = MapPage(ctx, self._show_cluster)
         ctx.add_page(MAP, self.map_page)
-        ctx.add_details_section(place_section)
 
     def _show_cluster(self, cluster: Cluster) -> None:
         south, west, north, east = cluster.bounds

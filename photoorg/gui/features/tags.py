@@ -190,8 +190,8 @@ class TagsGui:
         self.ctx = ctx
         self.db = ctx.library.db
         ctx.add_sidebar_section("tags", "Tags", tag_entries, order=50)
-        ctx.add_sidebar_section("events", "Events", event_entries, order=70)
-        ctx.add_sidebar_section("groups", "Visual groups", visual_entries, order=80)
+        ctx.add_sidebar_section("events", "Events", event_entries, order=60)
+        ctx.add_sidebar_section("groups", "Visual groups", visual_entries, order=90)
         ctx.add_scope_filter("tag", lambda scope: SearchFilters(tags=(scope.value,)))
         ctx.add_scope_filter("group", lambda scope: SearchFilters(group_id=scope.value))
         ctx.add_scope_filter("event", lambda scope: SearchFilters(group_id=scope.value))

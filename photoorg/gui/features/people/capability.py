@@ -20,6 +20,7 @@ from photoorg.gui.features.people.actions import PERSON, PeopleActions
 from photoorg.gui.features.people.face_pages import PersonFacesPage, ReviewPage
 from photoorg.gui.features.people.people_page import PeoplePage
 from photoorg.gui.features.people.tiles import escape
+from photoorg.gui.heading import is_unnamed_person
 from photoorg.gui.images import FaceCrops
 from photoorg.gui.sidebar import Scope, SidebarEntry
 from photoorg.gui.theme import icon
@@ -56,12 +57,15 @@ class PeopleGui(PeopleActions):
         ctx.add_page(PEOPLE, self.people_page)
         ctx.add_page(REVIEW, self.review_page)
         ctx.add_page(FACES, self.faces_page)
-        ctx.add_sidebar_section(PEOPLE, "People", sidebar_entries, order=60)
+        ctx.add_sidebar_section(PEOPLE, "People", sidebar_entries, order=20)
         ctx.add_scope_filter(PERSON, person_filters)
         ctx.add_photo_action(self.extend_photo_menu)
         ctx.add_sidebar_action(self.extend_sidebar_menu)
         ctx.add_details_section(self.details_section)
         ctx.add_viewer_overlay(self.overlays)
+        ctx.add_heading_action(
+            "Name this person", "user", is_unnamed_person, lambda scope: self.ask_rename(int(scope.value), "")
+        )
         #: the faces of the photo the details panel shows (for the photo menu)
         self.details_faces: tuple[int | None, list[dict]] = (None, [])
 

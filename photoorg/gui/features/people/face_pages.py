@@ -4,6 +4,7 @@ face tiles in wrapping rows."""
 
 from __future__ import annotations
 
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from photoorg.faces.config import face_settings
 from photoorg.faces.people import get_person, person_faces, review_counts, suggestions, unknown_faces
+from photoorg.faces.similar import similar_unknown_faces
 from photoorg.gui.features.people.tiles import (
     FaceSelection,
     FaceTile,
@@ -61,11 +63,23 @@ class ReviewPage(FaceSelection, QWidget):
             "Strangers and faces you don't want to name: never grouped or suggested"
         )
         self.ignore_button.clicked.connect(lambda: controller.ignore(sorted(self.selected)))
+        self.similar_button = QPushButton(icon("sparkles"), "Select all similar")
+        self.similar_button.setToolTip("Also select the unknown faces that look like the selected ones")
+        self.similar_button.clicked.connect(self.select_similar)
         bar = QHBoxLayout()
         bar.addWidget(self.unknown_title)
         bar.addStretch(1)
+        bar.addWidget(self.similar_button)
         bar.addWidget(self.name_button)
         bar.addWidget(self.ignore_button)
+        self.selection_hint = QLabel(
+            "Click faces to select them. Shift+click selects every face between two, Ctrl+A selects all, "
+            "and “Select all similar” adds the faces that look like the ones selected."
+        )
+        self.selection_hint.setObjectName("Muted")
+        self.selection_hint.setWordWrap(True)
+        select_all = QShortcut(QKeySequence.StandardKey.SelectAll, self)
+        select_all.activated.connect(lambda: self.select_faces(tile.face.id for tile in self.tiles))
         self.unknown_box = QWidget()
         self.unknown_flow = FlowLayout(self.unknown_box)
         self.empty = QLabel(
@@ -84,6 +98,7 @@ class ReviewPage(FaceSelection, QWidget):
         body_layout.addWidget(self.suggestions_box)
         body_layout.addSpacing(10)
         body_layout.addLayout(bar)
+        body_layout.addWidget(self.selection_hint)
         body_layout.addWidget(self.unknown_box)
         body_layout.addStretch(1)
         for box in (self.suggestions_box, self.unknown_box):
@@ -156,7 +171,14 @@ class ReviewPage(FaceSelection, QWidget):
             self.tiles.append(tile)
         self.suggestions_title.setVisible(bool(found))
         self.suggestions_box.setVisible(bool(found))
-        for widget in (self.unknown_title, self.unknown_box, self.name_button, self.ignore_button):
+        for widget in (
+            self.unknown_title,
+            self.unknown_box,
+            self.name_button,
+            self.ignore_button,
+            self.similar_button,
+            self.selection_hint,
+        ):
             widget.setVisible(bool(unknown))
         self.empty.setVisible(not found and not unknown)
         shown = len(unknown)
@@ -178,10 +200,22 @@ class ReviewPage(FaceSelection, QWidget):
         self.scroll.widget().adjustSize()
         self.scroll.verticalScrollBar().setValue(position)
 
+    def select_similar(self) -> None:
+        """Add the unknown faces that look like the selected ones (found off the GUI thread)."""
+        db, picked = self.controller.db, sorted(self.selected)
+        if not picked:
+            return
+
+        def load():
+            return similar_unknown_faces(db, picked, face_settings(db).threshold)
+
+        self.controller.ctx.submit(load, self.select_faces, key="review-similar")
+
     def _update_buttons(self) -> None:
         count = len(self.selected)
         self.name_button.setEnabled(bool(count))
         self.ignore_button.setEnabled(bool(count))
+        self.similar_button.setEnabled(bool(count))
         self.name_button.setText(f"Name {count} selected…" if count else "Name selected…")
 
     def _crop_ready(self, keys: list) -> None:
@@ -201,10 +235,14 @@ class PersonFacesPage(FaceSelection, QWidget):
         self.controller = controller
         self.person_id: int | None = None
         self.label = ""
+        self.named = False
         self.tiles: list[FaceTile] = []
         self.selected: set[int] = set()
         self.title = QLabel("Faces")
         self.title.setObjectName("Heading")
+        # A long name gives way to the buttons (and the window can be small); the tooltip has it whole.
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.title.setMinimumWidth(60)
         self.summary = QLabel()
         self.summary.setObjectName("Muted")
         self.summary.setWordWrap(True)
@@ -259,7 +297,9 @@ class PersonFacesPage(FaceSelection, QWidget):
     def _apply(self, result) -> None:
         person, faces = result
         self.label = person.label
-        self.title.setText(f"Faces of {person.label}")
+        self.named = bool(person.name)
+        self.title.setText(f"Faces of {person.name}" if person.name else "Faces of an unnamed person")
+        self.title.setToolTip(self.title.text())
         self.flow.clear()
         self.tiles = []
         self.selected &= {f.id for f in faces}
@@ -283,7 +323,8 @@ class PersonFacesPage(FaceSelection, QWidget):
         self.not_button.setEnabled(bool(count))
         self.move_button.setEnabled(bool(count))
         self.cover_button.setEnabled(count == 1)
-        name = self.label or "this person"
+        # "Not Ada", but never "Not Unnamed person".
+        name = self.label if self.named and self.label else "this person"
         self.not_button.setText(f"Not {name} ({count})" if count else f"Not {name}")
 
     def _crop_ready(self, keys: list) -> None:

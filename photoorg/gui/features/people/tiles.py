@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -159,12 +160,40 @@ class FaceSelection:
     """Face tiles the user ticked; the page's buttons follow the count."""
 
     selected: set[int]
+    tiles: list
+    _anchor: int | None = None  # the face clicked last: Shift+click selects from it
+    _extending = False
 
     def _toggle(self, face_id: int, on: bool) -> None:
         if on:
             self.selected.add(face_id)
         else:
             self.selected.discard(face_id)
+        shift = QApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier
+        if on and shift and self._anchor is not None and not self._extending:
+            self._select_run(self._anchor, face_id)
+        if not self._extending:
+            self._anchor = face_id
+        self._update_buttons()
+
+    def _select_run(self, first: int, last: int) -> None:
+        """Shift+click: every face between the last one clicked and this one."""
+        order = [tile.face.id for tile in self.tiles if tile.image.isCheckable()]
+        if first not in order or last not in order:
+            return
+        a, b = sorted((order.index(first), order.index(last)))
+        self.select_faces(order[a : b + 1])
+
+    def select_faces(self, face_ids) -> None:
+        """Tick these faces (Ctrl+A, Shift+click, "Select all similar")."""
+        wanted = set(face_ids)
+        self._extending = True
+        try:
+            for tile in self.tiles:
+                if tile.image.isCheckable() and tile.face.id in wanted:
+                    tile.image.setChecked(True)
+        finally:
+            self._extending = False
         self._update_buttons()
 
     def _update_buttons(self) -> None:
