@@ -446,13 +446,14 @@ def twelve_megapixel_photos(count: int) -> Path:
     return folder
 
 
-def _model_only_rate(encode, batch, seconds: float = 6.0) -> float:
+def _model_only_rate(encode, batch, seconds: float = 6.0) -> tuple[float, float]:
+    """Images per second, and CPU seconds (all threads) per image."""
     encode(batch)  # warm-up
-    done, started = 0, time.perf_counter()
+    done, started, cpu = 0, time.perf_counter(), time.process_time()
     while time.perf_counter() - started < seconds or done < 3 * len(batch):
         encode(batch)
         done += len(batch)
-    return done / (time.perf_counter() - started)
+    return done / (time.perf_counter() - started), (time.process_time() - cpu) / done
 
 
 def _index_all(library, images: str) -> dict:
@@ -535,15 +536,19 @@ def _child_pipeline(images: str, weights: str, busy: bool) -> None:
         shutil.rmtree(runtime_folder(encoder.weights_path, encoder.choice), ignore_errors=True)
         files = sorted((Path(images) / "steady").glob("*.jpg"))
         batch = torch.stack([encoder.preprocess(load_upright(str(p), 224)) for p in files[:16]])
-        model_before = _model_only_rate(encoder.encode_images, batch)
+        model_before, cpu_before = _model_only_rate(encoder.encode_images, batch)
         log(f"    fp32 torch model-only: {model_before:.2f} img/s; first run ...")
         first = _index_all(library, str(Path(images) / "first"))
         log(f"    first run: {first['photos_per_s']} photos/s; steady state ...")
         steady = _index_all(library, str(Path(images) / "steady"))
         runtime = library.image_runtime(library.clip_encoder(text=False))
-        model_after = _model_only_rate(encoder.encode_images, batch)
-        runtime_rate = _model_only_rate(runtime.encode, batch)
+        model_after, cpu_after = _model_only_rate(encoder.encode_images, batch)
+        runtime_rate, runtime_cpu = _model_only_rate(runtime.encode, batch)
         model = (model_before + model_after) / 2
+        model_cpu = (cpu_before + cpu_after) / 2
+        # CPU per photo of the steady run without the run's start (loading):
+        # on a machine others share, CPU seconds are the steadier measure.
+        steady_cpu = steady["cpu_seconds_per_photo_total"] - steady["cpu_seconds_per_photo"].get("load", 0)
         print(
             json.dumps(
                 {
@@ -557,7 +562,9 @@ def _child_pipeline(images: str, weights: str, busy: bool) -> None:
                     "model_only_fp32_torch_per_s": round(model, 2),
                     "model_only_fp32_torch_before_after": [round(model_before, 2), round(model_after, 2)],
                     "runtime": runtime.report.as_dict(),
+                    "model_only_fp32_torch_cpu_seconds_per_image": round(model_cpu, 4),
                     "model_only_runtime_per_s": round(runtime_rate, 2),
+                    "model_only_runtime_cpu_seconds_per_image": round(runtime_cpu, 4),
                     "runtime_speedup_same_run": round(runtime_rate / model, 2),
                     "first_run": first,
                     "steady": steady,
@@ -565,6 +572,9 @@ def _child_pipeline(images: str, weights: str, busy: bool) -> None:
                     "steady_ratio": round((steady["photos_per_s_after_load"] or 0) / model, 3),
                     "steady_pipeline_ratio": round((steady["pipeline_photos_per_s"] or 0) / model, 3),
                     "steady_whole_run_ratio": round(steady["photos_per_s"] / model, 3),
+                    # fp32 model-only CPU per image / the pipeline's CPU per photo:
+                    # the ratio a machine with all its cores to itself would see
+                    "steady_cpu_ratio": round(model_cpu / steady_cpu, 3),
                     "first_run_ratio": round(first["photos_per_s"] / model, 3),
                 }
             )

@@ -273,3 +273,21 @@ def test_the_runtime_setting_is_stored_like_the_device(tiny_model, photo_folder)
     stage = specs[0].load()
     assert stage.runtime.report.label == "torch fp32"
     assert library_status(tiny_model)["model"]["runtime"]["active"] == "torch fp32"
+
+
+@pytest.mark.gui
+def test_the_settings_dialog_stores_the_runtime(library, qtbot):
+    pytest.importorskip("PySide6.QtWidgets")
+    from photoorg.gui.app import create_app
+    from photoorg.gui.settings_dialog import SettingsDialog
+
+    create_app()
+    dialog = SettingsDialog(library, 160)
+    qtbot.addWidget(dialog)
+    assert dialog.runtime.currentText() == "auto"
+    dialog.runtime.setCurrentText("torch")
+    dialog.apply()
+    assert library.ml_options().runtime == "torch"
+    dialog.runtime.setCurrentText("auto")
+    dialog.apply()
+    assert library.ml_options().runtime is None

@@ -10,9 +10,12 @@ Threads: HOG detection releases the GIL, so it runs in the decode workers.
 dlib's detectors keep scratch state and are not safe to share, so each
 detection borrows a detector from a pool for the process. Building one holds
 the GIL for ~0.25 s, so a child process builds it and threads unpickle copies.
-The descriptor network holds the GIL for ~75 ms a face; the stage runs it in
-a child process (encoder_process.py), or here a face at a time so other
+The descriptor network holds the GIL for ~60-75 ms a face; the stage runs it
+in a child process (encoder_process.py), or here a face at a time so other
 threads get the GIL back in between.
+
+Where to look: a large photo gets a coarse look first and the fine one only
+if the coarse look saw a face or a near-face (see COARSE_FRACTION below).
 """
 
 from __future__ import annotations
@@ -140,21 +143,15 @@ PATH_COARSE = "coarse"
 COARSE_FRACTION = 0.6
 #: a coarse window scoring above this (a face would score above 0.1) is a
 #: near-face: a face slightly too small for the coarse look. On the sample
-#: photos, faces of 8-13% of the short side scored -0.22 to 0.04 there, and
-#: photos without faces -0.42 at most (most below -0.6).
+#: photos, most faces of 8-13% of the short side scored -0.22 to 0.04 there
+#: (three at the detector's 8% limit did not, and are missed), and photos
+#: without faces -0.42 at most (most below -0.6).
 PROPOSAL_SCORE = -0.5
 #: a photo is decoded at this share of the detection size at least; the fine
 #: look scales it up (as dlib's own upsampling does). A 12 MP JPEG then
-#: decodes at 1/4 scale (1008x756), not 1/2 (2016x1512): 40% less decoding.
+#: decodes at 1/4 scale (1008x756), not 1/2 (2016x1512): a sixth less decoding
+#: time, and a quarter of the pixels for every stage to resize.
 DECODE_FRACTION = 0.75
-
-
-@dataclass
-class DetectionPlan:
-    """A look at one photo: (box in source pixels, scale, upsample)."""
-
-    passes: list[tuple[tuple[int, int, int, int], float, int]]
-    scale: float  # the fine scale: source pixels to detector pixels
 
 
 class FaceAnalyzer:
@@ -162,7 +159,8 @@ class FaceAnalyzer:
 
     def __init__(self, detector: str = "hog", detect_side: int = 1000, cascade: bool = True) -> None:
         self.dlib = import_dlib()
-        #: look finely only where a person may be (see DetectionPlan); False: everywhere
+        #: the coarse look first, the fine one only where it saw a face or a
+        #: near-face (see COARSE_FRACTION); False: the fine look on every photo
         self.cascade = cascade
         if detector not in ("hog", "cnn"):
             raise ValueError(f"unknown detector {detector!r}")
