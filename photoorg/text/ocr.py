@@ -27,7 +27,7 @@ import numpy as np
 from PIL import Image
 
 #: long side of the "is there any text?" probe
-PROBE_SIDE = 640
+PROBE_SIDE = 480
 #: long side the reading pass detects at (rapidocr's Det.limit_side_len with limit_type=max)
 READ_SIDE = 960
 #: a probe region must cover this share of the probe image to count as text...
