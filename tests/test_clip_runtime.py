@@ -278,16 +278,25 @@ def test_the_runtime_setting_is_stored_like_the_device(tiny_model, photo_folder)
 @pytest.mark.gui
 def test_the_settings_dialog_stores_the_runtime(library, qtbot):
     pytest.importorskip("PySide6.QtWidgets")
+    from concurrent.futures import ThreadPoolExecutor
+
     from photoorg.gui.app import create_app
-    from photoorg.gui.settings_dialog import SettingsDialog
+    from photoorg.gui.settings_dialog import SettingsDialog, apply_settings, load_settings
+    from photoorg.gui.workers import WorkerPool
 
     create_app()
-    dialog = SettingsDialog(library, 160)
-    qtbot.addWidget(dialog)
-    assert dialog.runtime.currentText() == "auto"
-    dialog.runtime.setCurrentText("torch")
-    dialog.apply()
-    assert library.ml_options().runtime == "torch"
-    dialog.runtime.setCurrentText("auto")
-    dialog.apply()
-    assert library.ml_options().runtime is None
+    with ThreadPoolExecutor(1) as pool:  # read and written off the GUI thread, as the app does
+        data = pool.submit(load_settings, library).result()
+        tasks = WorkerPool("settings-test", 1)
+        try:
+            dialog = SettingsDialog(library, data, 160, tasks)
+            qtbot.addWidget(dialog)
+            assert dialog.runtime.currentText() == "auto"
+            dialog.runtime.setCurrentText("torch")
+            pool.submit(apply_settings, library, dialog.changes()).result()
+            assert library.ml_options().runtime == "torch"
+            dialog.runtime.setCurrentText("auto")
+            pool.submit(apply_settings, library, dialog.changes()).result()
+            assert library.ml_options().runtime is None
+        finally:
+            tasks.shutdown()

@@ -71,10 +71,11 @@ class OcrEngine:
                 # text stage and `photoorg text` need them.
                 from rapidocr import RapidOCR
 
-                # rapidocr logs every model path at INFO on each build.
-                logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+                # rapidocr logs every model path on each build, and a warning with
+                # a traceback for every photo without text: the normal case here.
+                logging.getLogger("RapidOCR").setLevel(logging.ERROR)
                 params = {
-                    "Global.log_level": "warning",
+                    "Global.log_level": "error",
                     "Det.limit_type": "max",
                     "Det.limit_side_len": READ_SIDE,
                 }
@@ -82,6 +83,7 @@ class OcrEngine:
                     params["EngineConfig.onnxruntime.intra_op_num_threads"] = self._threads
                     params["EngineConfig.onnxruntime.inter_op_num_threads"] = 1
                 self._engine = _build(RapidOCR, params)
+                logging.getLogger("RapidOCR").setLevel(logging.ERROR)  # the build resets it
             return self._engine
 
     def probe(self, image: Image.Image) -> float:
