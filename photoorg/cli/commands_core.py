@@ -1,4 +1,8 @@
-"""The core subcommands: index, search, similar, show, status, roots, models, gui."""
+"""The core subcommands: index, search, similar, show, status, roots, models, gui.
+
+Longer than most modules: one parser and one handler per core command,
+each of them short.
+"""
 
 from __future__ import annotations
 

@@ -18,6 +18,9 @@ Writes happen at the end, in batches of their own transactions (a kill loses
 at most one batch; the faces not yet written stay pending), and touch only
 faces still in the state they were read in, so a user's change made meanwhile
 always wins.
+
+Longer than most modules: the passes, the person index and the batched
+writing share one run's state.
 """
 
 from __future__ import annotations

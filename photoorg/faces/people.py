@@ -5,6 +5,9 @@ a face they place is ``assigned_by="user"``; "not this person" is a
 :class:`FaceRejection` (the face is never placed with that person again); a
 name, a merge and "hidden" live on the person. Plain data in, plain data out,
 for the CLI and the GUI alike.
+
+Longer than most modules: every decision a user makes about people, each a
+short function over the same queries, kept in one place so none is missed.
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ as with any list view; only the geometry is its own, from
 :mod:`photoorg.gui.justified_layout` (O(visible) per repaint). The scroll
 position is anchored to the photo at the top of the viewport, so resizing the
 window or zooming keeps that photo in view.
+
+Longer than most modules: painting, hit-testing and scrolling of one custom
+view, which share its layout cache.
 """
 
 from __future__ import annotations

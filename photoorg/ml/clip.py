@@ -4,6 +4,9 @@ An encoder loads lazily under a lock, stays loaded for the life of the process
 (the text model must answer each search in milliseconds) and can be released.
 Weights always come from a file that was found or downloaded first; open_clip
 loads it strictly, so a wrong or partial file is an error, never random weights.
+
+Longer than most modules: the encoder's lifecycle, streaming weights into
+the model, preprocessing and both towers belong to one object.
 """
 
 from __future__ import annotations

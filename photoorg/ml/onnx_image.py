@@ -21,6 +21,9 @@ wrong (int8 on CPUs without VNNI is known to saturate). Within the bound, a
 library indexed with one runtime is searched with the other with no
 re-indexing: the stage's version stays the model's key. If no variant agrees,
 indexing uses fp32 torch and ``photoorg status`` says why.
+
+Longer than most modules: export, quantisation, the fidelity check and the
+cache are one sequence.
 """
 
 from __future__ import annotations

@@ -23,6 +23,10 @@ paths and they carry different marks) nothing is guessed: the old photos stay
 (missing), the files become new photos, and each gets a note the status lists
 under "Needs attention". Moves and touched files are settled here, in one
 transaction, and never reach the decoding pipeline.
+
+Longer than most modules: matching files to photos is one algorithm over
+several cases (swap, cycle, vacated path, copy over, ambiguous) that must
+agree within one transaction; split up, its invariants would be scattered.
 """
 
 from __future__ import annotations

@@ -15,6 +15,9 @@ A capability keeps its own tables in a chain of its own
 and refusal rules; its version is the setting ``schema.<name>``. The tags and
 people tables predate that and stay in this chain (v3, v4), so libraries
 written before it open unchanged.
+
+Longer than most modules: it holds every step since version 1, and a step
+is never edited once shipped.
 """
 
 from __future__ import annotations

@@ -15,6 +15,9 @@ mini-batch k-means so the neighbour search stays linear.
 Both are written in batches, each committed with a resume point: a killed
 refresh keeps its batches, and the next one (of the same photos and vectors)
 carries on from there instead of starting over.
+
+Longer than most modules: events and visual groups share the batched,
+resumable writing and the titles.
 """
 
 from __future__ import annotations
