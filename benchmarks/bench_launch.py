@@ -220,7 +220,8 @@ def main() -> None:
         if args.searches:
             add_tiny_model(library, args.photos)
             for run in runs:
-                run.update(run_once(library, args.photos, args.searches))
+                with_model = run_once(library, args.photos, args.searches)
+                run.update({f"with_model_{key}": value for key, value in with_model.items()})
     report = {
         "photos": args.photos,
         "runs": runs,
