@@ -233,7 +233,7 @@ def test_grouping_commits_batches_and_resumes_after_a_kill(library, tmp_path, mo
     token = CancelToken()
     progress = []
     with pytest.raises(Cancelled):
-        for event in grouping.refresh_groups(library, token, force=True):
+        for event in grouping.refresh_groups(library.db, token, force=True):
             if event.total:
                 progress.append((event.done, event.total))
                 token.cancel()
@@ -241,7 +241,7 @@ def test_grouping_commits_batches_and_resumes_after_a_kill(library, tmp_path, mo
     kept = _events(library)
     assert len(kept) == 1  # the old events went, the first new one is committed
     # The next run carries on from the second event; the first is not redone.
-    steps = grouping.refresh_groups(library)
+    steps = grouping.refresh_groups(library.db)
     events = []
     while True:
         try:
@@ -257,4 +257,4 @@ def test_grouping_commits_batches_and_resumes_after_a_kill(library, tmp_path, mo
     assert len(after) == 3 and kept[0] in after
     assert ran["groups"]["done"] >= 3
     # Done: nothing to resume, nothing to redo.
-    assert list(grouping.refresh_groups(library)) == []
+    assert list(grouping.refresh_groups(library.db)) == []

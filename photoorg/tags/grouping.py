@@ -27,7 +27,6 @@ from collections import Counter
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import delete, func, select
@@ -41,9 +40,6 @@ from photoorg.store.db import Database, bump_generation
 from photoorg.store.schema import Model, Photo, PhotoGroup, PhotoGroupMember, PhotoTag, Setting
 from photoorg.tags.store import effective_rows
 from photoorg.tags.vocabulary import TagTree
-
-if TYPE_CHECKING:
-    from photoorg.library import Library
 
 EVENT_GAP = timedelta(hours=4)
 EVENT_DISTANCE_KM = 50.0
@@ -232,12 +228,6 @@ def _cover(photo_ids: list[int], marks: dict[int, tuple[int, bool]], vectors: di
     return photo_ids[len(photo_ids) // 2]
 
 
-def _database(source: Database | Library) -> Database:
-    # Transitional: the tags GUI passes its Library until it moves onto the GUI
-    # extension interface; then every caller passes the Database and this goes.
-    return source if isinstance(source, Database) else source.db
-
-
 def _vectors(db: Database) -> dict[int, np.ndarray]:
     choice = current_choice(db)
     with db.session() as s:
@@ -265,12 +255,11 @@ def _group_title(photo_ids: list[int], tag_names: dict[int, list[str]], number: 
 
 
 def refresh_groups(
-    db: Database | Library, token: CancelToken | None = None, *, force: bool = False
+    db: Database, token: CancelToken | None = None, *, force: bool = False
 ) -> Generator[Progress, None, dict[str, dict[str, int]]]:
     """Recompute events when the photos changed, and visual groups when the
     vectors or the granularity changed, since the last time. Returns what ran
     as ``index --json`` reports stages ("groups": groups written)."""
-    db = _database(db)
 
     written = {"done": 0, "failed": 0}
     ran = False
@@ -391,7 +380,7 @@ def _add_group(s: Session, photo_ids: list[int], **fields) -> None:
 
 
 def refresh_visual_groups(
-    db: Database | Library,
+    db: Database,
     granularity: float,
     vectors: dict[int, np.ndarray] | None = None,
     *,
@@ -401,7 +390,6 @@ def refresh_visual_groups(
     """Visual groups, found partition by partition and committed in batches
     (resumed where a killed run of the same ``state`` stopped); returns how
     many groups there are."""
-    db = _database(db)
     vectors = _vectors(db) if vectors is None else vectors
     state = state if state is not None else ["unrecorded", granularity]
     ids = np.fromiter(vectors, dtype=np.int64, count=len(vectors))
@@ -483,7 +471,7 @@ class GroupInfo:
 
 def group_infos(db: Database, kind: str | None = None) -> list[GroupInfo]:
     """Groups that still have a visible photo, events newest first."""
-    with _database(db).session() as s:
+    with db.session() as s:
         query = select(PhotoGroup).order_by(PhotoGroup.kind, PhotoGroup.start.desc(), PhotoGroup.id)
         if kind:
             query = query.where(PhotoGroup.kind == kind)
