@@ -300,3 +300,46 @@ def test_the_settings_dialog_stores_the_runtime(library, qtbot):
             assert library.ml_options().runtime is None
         finally:
             tasks.shutdown()
+
+
+def test_the_export_runs_in_a_child_process(encoder, monkeypatch):
+    """The export holds the GIL for seconds at a time; in this process it froze the window."""
+    from photoorg.ml import onnx_export_process
+
+    monkeypatch.setattr(onnx_export_process, "build", lambda *a, **k: pytest.fail("exported in this process"))
+    steps = []
+    runtime = choose_image_runtime(
+        encoder, "auto", _folder(encoder), on_step=lambda text, done, total: steps.append(text)
+    )
+    assert runtime.report.runtime == "onnx" and runtime.report.cosine >= AGREEMENT
+    assert "exporting the image model" in steps  # the child's progress reached the caller
+
+
+def test_without_a_child_process_the_export_runs_here(encoder, monkeypatch):
+    from photoorg.ml import onnx_export_process
+
+    monkeypatch.setattr(onnx_export_process, "child_processes_allowed", lambda: False)
+    monkeypatch.setattr(onnx_export_process, "start_child", lambda code: pytest.fail("started a child"))
+    assert choose_image_runtime(encoder, "auto", _folder(encoder)).report.runtime == "onnx"
+
+
+def test_a_child_that_dies_leaves_the_export_to_this_process(encoder, monkeypatch):
+    from photoorg.ml import onnx_export_process
+
+    monkeypatch.setattr(onnx_export_process, "_CHILD_CODE", "import sys; sys.exit(3)")
+    assert choose_image_runtime(encoder, "auto", _folder(encoder)).report.runtime == "onnx"
+
+
+def test_an_export_that_fails_in_the_child_says_why(encoder, monkeypatch):
+    from photoorg.ml import onnx_export_process
+
+    failing = (
+        "from photoorg.ml import onnx_export_process, onnx_image\n"
+        "def broken(*a):\n    raise ValueError('untraceable layer')\n"
+        "onnx_image.export_image_tower = broken\n"
+        "onnx_export_process.serve()"
+    )
+    monkeypatch.setattr(onnx_export_process, "_CHILD_CODE", failing)
+    runtime = choose_image_runtime(encoder, "auto", _folder(encoder))
+    assert runtime.report.runtime == "torch"
+    assert "untraceable layer" in runtime.report.note

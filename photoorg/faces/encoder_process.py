@@ -7,51 +7,34 @@ In a child process the network runs beside them; the inference thread only
 waits on a pipe (which releases the GIL). Chips go over the pipe (67 KB a
 face) and 128 floats come back.
 
-The child is a plain ``python -c`` (never a re-import of the caller's main
-module, as multiprocessing's "spawn" would do), speaking length-prefixed
-pickles on stdin/stdout. It ends when its stdin closes: the stage was
-released, or this process died. If it can't be started, or dies twice, the
-network runs in this process instead. A frozen app (PyInstaller) keeps it
-in-process from the start: its executable is the app, not Python.
+The child (see :mod:`photoorg.child_process`) ends when its stdin closes: the
+stage was released, or this process died. If it can't be started, or dies
+twice, the network runs in this process instead. A frozen app (PyInstaller)
+keeps it in-process from the start: its executable is the app, not Python.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import pickle
-import struct
 import subprocess
 import sys
 import threading
 import time
 import weakref
-from pathlib import Path
 
 import numpy as np
 
+from photoorg.child_process import (
+    child_processes_allowed,
+    read_message,
+    start_child,
+    stop_child,
+    write_message,
+)
+
 log = logging.getLogger(__name__)
 
-_HEADER = struct.Struct("<Q")
 _CHILD_CODE = "from photoorg.faces.encoder_process import serve; serve()"
-
-
-def _read(stream):
-    header = stream.read(_HEADER.size)
-    if len(header) < _HEADER.size:
-        raise EOFError("the other side closed the pipe")
-    (size,) = _HEADER.unpack(header)
-    data = stream.read(size)
-    if len(data) < size:
-        raise EOFError("the other side closed the pipe")
-    return pickle.loads(data)
-
-
-def _write(stream, value) -> None:
-    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(_HEADER.pack(len(data)))
-    stream.write(data)
-    stream.flush()
 
 
 def serve() -> None:
@@ -61,21 +44,17 @@ def serve() -> None:
 
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing else may write on the channel
-    encoder = dlib.face_recognition_model_v1(_read(stdin))
+    encoder = dlib.face_recognition_model_v1(read_message(stdin))
     while True:
         try:
-            chips = _read(stdin)
+            chips = read_message(stdin)
         except EOFError:
             return
         started = time.process_time()
         # One call for the batch: dlib runs the network over all of them.
         described = encoder.compute_face_descriptor([np.ascontiguousarray(chip) for chip in chips])
         vectors = [np.asarray(vector, dtype=np.float32) for vector in described]
-        _write(stdout, (vectors, time.process_time() - started))
-
-
-def child_processes_allowed() -> bool:
-    return not getattr(sys, "frozen", False) and bool(sys.executable)
+        write_message(stdout, (vectors, time.process_time() - started))
 
 
 _DETECTOR_CODE = (
@@ -105,19 +84,6 @@ def frontal_detector_pickle() -> bytes | None:
     return done.stdout or None
 
 
-def _stop(process: subprocess.Popen) -> None:
-    for stream in (process.stdin, process.stdout):
-        try:
-            stream.close()
-        except OSError:
-            pass
-    try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
-
-
 class EncoderProcess:
     """Descriptors of aligned face chips, computed in a child process."""
 
@@ -129,20 +95,10 @@ class EncoderProcess:
         self._start()
 
     def _start(self) -> None:
-        env = dict(os.environ)
-        # The child imports this package from where this process found it.
-        root = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
-        process = subprocess.Popen(
-            [sys.executable, "-c", _CHILD_CODE],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env,
-            close_fds=True,
-        )
+        process = start_child(_CHILD_CODE)
         self._process = process
-        self._finalizer = weakref.finalize(self, _stop, process)
-        _write(process.stdin, self.model_path)
+        self._finalizer = weakref.finalize(self, stop_child, process)
+        write_message(process.stdin, self.model_path)
 
     def describe(self, chips: list[np.ndarray]) -> list[np.ndarray]:
         if not chips:
@@ -150,8 +106,8 @@ class EncoderProcess:
         with self._lock:
             for attempt in (1, 2):
                 try:
-                    _write(self._process.stdin, list(chips))
-                    vectors, seconds = _read(self._process.stdout)
+                    write_message(self._process.stdin, list(chips))
+                    vectors, seconds = read_message(self._process.stdout)
                     self.cpu_seconds += seconds
                     return vectors
                 except (EOFError, OSError) as exc:

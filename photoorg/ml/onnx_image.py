@@ -358,7 +358,8 @@ def choose_image_runtime(
     """The image runtime for indexing: ONNX on a CPU when it is installed and
     its vectors match fp32 (built once into ``folder``), else fp32 torch.
     ``probes`` (or a function giving them, called only for an export) are
-    images to check the export on besides the synthetic ones."""
+    images to check the export on besides the synthetic ones. The export runs
+    in a child process where one can (see onnx_export_process.py)."""
     wanted = (preference or "auto").lower()
     if wanted not in RUNTIME_CHOICES:
         from photoorg.errors import PhotoorgError
@@ -379,7 +380,9 @@ def choose_image_runtime(
         manifest = read_manifest(folder)
         if manifest is None or manifest.get("bound", 0) < bound:
             try:
-                build(
+                from photoorg.ml.onnx_export_process import build_in_child  # it imports this module
+
+                build_in_child(
                     encoder,
                     folder,
                     [*check, *(probes() if callable(probes) else probes)],
