@@ -73,8 +73,9 @@ class ReviewPage(FaceSelection, QWidget):
         bar.addWidget(self.name_button)
         bar.addWidget(self.ignore_button)
         self.selection_hint = QLabel(
-            "Click faces to select them. Shift+click selects every face between two, Ctrl+A selects all, "
-            "and “Select all similar” adds the faces that look like the ones selected."
+            "Click faces to select them. Drag across faces to select several, Shift+click selects every "
+            "face between two, Ctrl+A selects all, and “Select all similar” adds the faces that look "
+            "like the ones selected."
         )
         self.selection_hint.setObjectName("Muted")
         self.selection_hint.setWordWrap(True)
@@ -82,6 +83,7 @@ class ReviewPage(FaceSelection, QWidget):
         select_all.activated.connect(lambda: self.select_faces(tile.face.id for tile in self.tiles))
         self.unknown_box = QWidget()
         self.unknown_flow = FlowLayout(self.unknown_box)
+        self.enable_rubber_band(self.unknown_box)
         self.empty = QLabel(
             "Nothing to review. Faces no person was found for, and faces that look like someone you "
             "named, show up here."
@@ -158,6 +160,7 @@ class ReviewPage(FaceSelection, QWidget):
             tile = FaceTile(face, self.controller.crops, "", checkable=True)
             tile.image.setChecked(face.id in self.selected)
             tile.toggled.connect(lambda on, f=face: self._toggle(f.id, on))
+            self.rubber_band.watch(tile.image)
             tile.add_button(
                 "user",
                 "Name…",
@@ -263,6 +266,7 @@ class PersonFacesPage(FaceSelection, QWidget):
             top.addWidget(button)
         self.box = QWidget()
         self.flow = FlowLayout(self.box)
+        self.enable_rubber_band(self.box)
         body = QWidget()
         body_layout = QVBoxLayout(body)
         body_layout.setContentsMargins(0, 0, 8, 0)
@@ -308,12 +312,13 @@ class PersonFacesPage(FaceSelection, QWidget):
             tile = FaceTile(face, self.controller.crops, caption, checkable=True)
             tile.image.setChecked(face.id in self.selected)
             tile.toggled.connect(lambda on, f=face: self._toggle(f.id, on))
+            self.rubber_band.watch(tile.image)
             self.flow.addWidget(tile)
             self.tiles.append(tile)
         shown = f" (the best {len(faces)} shown)" if person.face_count > len(faces) else ""
         self.summary.setText(
             f"{person.face_count:,} faces in {person.photo_count:,} photos{shown}. Select the ones that are "
-            "someone else."
+            "someone else: click them, or drag across several."
         )
         self._update_buttons()
         self.scroll.widget().adjustSize()

@@ -3,14 +3,18 @@ a page frame with a scrolling body, and the tick-to-select state."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
+from collections.abc import Callable, Iterable
+
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
     QLayout,
+    QRubberBand,
     QScrollArea,
     QToolButton,
     QVBoxLayout,
@@ -156,6 +160,71 @@ def page_with_scrolling_body(page: QWidget, top, body: QWidget) -> QScrollArea:
     return scroll
 
 
+class RubberBandSelect(QObject):
+    """Drag a rectangle across face tiles to tick every face it touches.
+
+    The drag may start on the gaps between tiles or on a face itself: a press
+    that moves further than the platform's drag distance becomes a band, and
+    the face under it is not toggled. Faces already ticked stay ticked (as in
+    a photo app, a band adds to the selection)."""
+
+    def __init__(
+        self, box: QWidget, tiles: Callable[[], list], select: Callable[[Iterable[int]], None]
+    ) -> None:
+        super().__init__(box)
+        self.box = box
+        self.band = QRubberBand(QRubberBand.Shape.Rectangle, box)
+        self._tiles = tiles
+        self._select = select
+        self._origin: QPoint | None = None
+        self._pressed: QWidget | None = None
+        self._dragging = False
+        box.installEventFilter(self)
+
+    def watch(self, widget: QWidget) -> None:
+        """Let a drag start on this widget too (a face tile's image)."""
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:
+        kind = event.type()
+        if kind == QEvent.Type.MouseButtonPress and event.button() == Qt.MouseButton.LeftButton:
+            self._origin = watched.mapTo(self.box, event.position().toPoint())
+            self._pressed, self._dragging = watched, False
+            return False
+        if self._origin is None:
+            return False
+        if kind == QEvent.Type.MouseMove and event.buttons() & Qt.MouseButton.LeftButton:
+            point = watched.mapTo(self.box, event.position().toPoint())
+            if not self._dragging:
+                if (point - self._origin).manhattanLength() < QApplication.startDragDistance():
+                    return False
+                self._dragging = True
+                if isinstance(self._pressed, QAbstractButton):
+                    self._pressed.setDown(False)  # a band, not a click: the face is not toggled
+                self.band.show()
+            self.band.setGeometry(QRect(self._origin, point).normalized())
+            return True
+        if kind == QEvent.Type.MouseButtonRelease and event.button() == Qt.MouseButton.LeftButton:
+            dragged, self._origin = self._dragging, None
+            if not dragged:
+                return False
+            self.band.hide()
+            self.select_in(self.band.geometry())
+            return True
+        return False
+
+    def select_in(self, rect: QRect) -> None:
+        touched = [
+            tile.face.id
+            for tile in self._tiles()
+            if tile.image.isCheckable()
+            and tile.parentWidget() is self.box
+            and tile.geometry().intersects(rect)
+        ]
+        if touched:
+            self._select(touched)
+
+
 class FaceSelection:
     """Face tiles the user ticked; the page's buttons follow the count."""
 
@@ -184,8 +253,13 @@ class FaceSelection:
         a, b = sorted((order.index(first), order.index(last)))
         self.select_faces(order[a : b + 1])
 
+    def enable_rubber_band(self, box: QWidget) -> RubberBandSelect:
+        """Dragging over the tiles in ``box`` ticks them; watch each new tile's image."""
+        self.rubber_band = RubberBandSelect(box, lambda: self.tiles, self.select_faces)
+        return self.rubber_band
+
     def select_faces(self, face_ids) -> None:
-        """Tick these faces (Ctrl+A, Shift+click, "Select all similar")."""
+        """Tick these faces (Ctrl+A, Shift+click, a rubber band, "Select all similar")."""
         wanted = set(face_ids)
         self._extending = True
         try:
