@@ -49,8 +49,9 @@ PhotoMenuHook = Callable[[QMenu, list[int]], None]
 SidebarMenuHook = Callable[[QMenu, Scope], None]
 #: the photo's details (a dict) -> a widget for the details panel, or None
 DetailsSection = Callable[[dict], "QWidget | None"]
-#: a photo row -> boxes (x, y, w, h, label) drawn over it in the viewer; runs off the GUI thread
-OverlayProvider = Callable[[Any], list[tuple[int, int, int, int, str]]]
+#: a photo row -> boxes (x, y, w, h, label) drawn over it in the viewer; runs off the GUI thread.
+#: A box may carry a sixth element, a line of text the user can select and copy on the photo.
+OverlayProvider = Callable[[Any], list[tuple]]
 
 
 class ScopePage(Protocol):

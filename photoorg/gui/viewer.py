@@ -13,8 +13,10 @@ from collections import OrderedDict
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QContextMenuEvent,
     QImage,
     QKeyEvent,
+    QKeySequence,
     QMouseEvent,
     QPainter,
     QPen,
@@ -22,9 +24,10 @@ from PySide6.QtGui import (
     QTransform,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QGestureEvent, QPinchGesture, QWidget
+from PySide6.QtWidgets import QGestureEvent, QMenu, QPinchGesture, QWidget
 
 from photoorg.browse import PhotoRow
+from photoorg.gui.live_text import TextSelection, box_text, copy_to_clipboard
 from photoorg.gui.workers import WorkerPool
 from photoorg.scan.imageio import load_upright
 
@@ -61,9 +64,11 @@ class ImageCanvas(QWidget):
         self.offset = QPointF(0, 0)
         self._drag_from: QPointF | None = None
         self.message = ""
-        # Boxes drawn over the photo (faces): (x, y, w, h, label) in the
-        # photo's displayed full-size pixels.
-        self.overlays: list[tuple[int, int, int, int, str]] = []
+        # Boxes drawn over the photo (faces, lines of text): (x, y, w, h, label)
+        # in the photo's displayed full-size pixels, plus the line's text for
+        # a line of text, which can then be selected and copied (live_text.py).
+        self._overlays: list[tuple] = []
+        self.text_selection = TextSelection()
         self.show_overlays = True
         #: degrees clockwise the user turned the photo (stored in the library, the file is untouched)
         self.rotation = 0
@@ -84,6 +89,15 @@ class ImageCanvas(QWidget):
         self.pixmap = None
         self.message = text
         self.update()
+
+    @property
+    def overlays(self) -> list[tuple]:
+        return self._overlays
+
+    @overlays.setter
+    def overlays(self, boxes: list[tuple]) -> None:
+        self._overlays = list(boxes)
+        self.text_selection.clear()
 
     # -- geometry ---------------------------------------------------------------------------
 
@@ -140,6 +154,33 @@ class ImageCanvas(QWidget):
 
     # -- events ---------------------------------------------------------------------------------
 
+    def _placement(self) -> tuple[QRectF, QTransform]:
+        """Where the unturned photo is drawn (around the origin) and the turn
+        that puts it on the widget."""
+        scale = self.effective_scale()
+        w, h = self.pixmap.width() * scale, self.pixmap.height() * scale
+        offset = QPointF(0, 0) if self.fit else self.offset
+        centre = QPointF(self.width() / 2 + offset.x(), self.height() / 2 + offset.y())
+        turn = QTransform().translate(centre.x(), centre.y()).rotate(self.rotation)
+        return QRectF(-w / 2, -h / 2, w, h), turn
+
+    def overlay_rects(self) -> list[QRectF]:
+        """Each overlay box's rectangle on the widget (it turns with the photo)."""
+        if self.pixmap is None:
+            return []
+        target, turn = self._placement()
+        full_width = self.source_size[0] if self.source_size and self.source_size[0] else self.pixmap.width()
+        ratio = target.width() / max(1, full_width)
+        return [
+            turn.mapRect(QRectF(target.x() + x * ratio, target.y() + y * ratio, w * ratio, h * ratio))
+            for x, y, w, h, *_ in self._overlays
+        ]
+
+    def _text_rects(self) -> list[tuple[int, QRectF]]:
+        if not self.show_overlays:
+            return []
+        return [(i, rect) for i, rect in enumerate(self.overlay_rects()) if box_text(self._overlays[i])]
+
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor("#111111"))
@@ -147,29 +188,24 @@ class ImageCanvas(QWidget):
             painter.setPen(QColor("#bbbbbb"))
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.message or "Loading…")
             return
-        scale = self.effective_scale()
-        w, h = self.pixmap.width() * scale, self.pixmap.height() * scale
-        offset = QPointF(0, 0) if self.fit else self.offset
-        centre = QPointF(self.width() / 2 + offset.x(), self.height() / 2 + offset.y())
         # Drawn unturned around the centre, then the painter turns it (and the boxes with it).
-        target = QRectF(-w / 2, -h / 2, w, h)
-        turn = QTransform().translate(centre.x(), centre.y()).rotate(self.rotation)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 2.0)
+        target, turn = self._placement()
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.effective_scale() < 2.0)
         painter.setTransform(turn)
         painter.drawPixmap(target, self.pixmap, QRectF(self.pixmap.rect()))
         painter.resetTransform()
-        if self.overlays and self.show_overlays:
-            self._paint_overlays(painter, target, turn)
+        if self._overlays and self.show_overlays:
+            self._paint_overlays(painter)
 
-    def _paint_overlays(self, painter: QPainter, target: QRectF, turn: QTransform) -> None:
-        full_width = self.source_size[0] if self.source_size and self.source_size[0] else self.pixmap.width()
-        ratio = target.width() / max(1, full_width)
+    def _paint_overlays(self, painter: QPainter) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        for x, y, w, h, label in self.overlays:
-            # The box turns with the photo; its label stays upright.
-            box = turn.mapRect(QRectF(target.x() + x * ratio, target.y() + y * ratio, w * ratio, h * ratio))
+        selected = self.text_selection.selected
+        for index, (box, overlay) in enumerate(zip(self.overlay_rects(), self._overlays, strict=True)):
+            label = overlay[4]
+            # The box turns with the photo; its label stays upright. A selected
+            # line of text is filled, as selected text is in a document.
             painter.setPen(QPen(QColor("#facc15"), 2))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.setBrush(QColor(59, 130, 246, 110) if index in selected else Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(box, 4, 4)
             if label:
                 metrics = painter.fontMetrics()
@@ -188,7 +224,7 @@ class ImageCanvas(QWidget):
             self.zoom_by(1.15**steps, event.position())
         event.accept()
 
-    def event(self, event) -> bool:
+    def _gesture_event(self, event) -> bool:
         if event.type() == QEvent.Type.Gesture:
             pinch = event.gesture(Qt.GestureType.PinchGesture) if isinstance(event, QGestureEvent) else None
             if isinstance(pinch, QPinchGesture):
@@ -203,24 +239,82 @@ class ImageCanvas(QWidget):
         return super().event(event)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton and not self.fit:
-            self._drag_from = event.position()
-            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+        if event.button() == Qt.MouseButton.LeftButton:
+            extend = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            had_selection = bool(self.text_selection.selected)
+            if self.text_selection.press(event.position(), self._text_rects(), extend):
+                self.update()
+                event.accept()
+                return
+            if had_selection:
+                self.update()
+            if not self.fit:
+                self._drag_from = event.position()
+                self.setCursor(Qt.CursorShape.ClosedHandCursor)
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        if self._drag_from is not None:
+        if self.text_selection.dragging:
+            self.text_selection.drag(event.position(), self._text_rects())
+            self.update()
+        elif self._drag_from is not None:
             self.offset += event.position() - self._drag_from
             self._drag_from = event.position()
             self.update()
+        elif TextSelection.hit(event.position(), self._text_rects()) is not None:
+            self.setCursor(Qt.CursorShape.IBeamCursor)
+        else:
+            self.unsetCursor()
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         self._drag_from = None
+        self.text_selection.release()
         self.unsetCursor()
         super().mouseReleaseEvent(event)
 
+    # -- copying the text in the photo ------------------------------------------------------
+
+    def copy_selected_text(self) -> bool:
+        return copy_to_clipboard(self.text_selection.text(self._overlays))
+
+    def event(self, event) -> bool:
+        # Ctrl+C copies the selected lines, not the window's "Copy path".
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and event.matches(QKeySequence.StandardKey.Copy)
+            and self.text_selection.selected
+        ):
+            event.accept()
+            return True
+        return self._gesture_event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.matches(QKeySequence.StandardKey.Copy) and self.copy_selected_text():
+            event.accept()
+            return
+        if event.key() == Qt.Key.Key_Escape and self.text_selection.selected:
+            self.text_selection.clear()
+            self.update()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        everything = self.text_selection.text(self._overlays, everything=True)
+        if not everything or not self.show_overlays:
+            super().contextMenuEvent(event)
+            return
+        menu = QMenu(self)
+        selected = self.text_selection.text(self._overlays)
+        copy = menu.addAction("Copy text", self.copy_selected_text)
+        copy.setEnabled(bool(selected))
+        menu.addAction("Copy all text in the photo", lambda: copy_to_clipboard(everything))
+        menu.exec(event.globalPos())
+
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        if TextSelection.hit(event.position(), self._text_rects()) is not None:
+            return  # on a line of text a double click selects it (the press did), not zoom
         if self.fit:
             self.set_actual_size()
         else:

@@ -1,6 +1,7 @@
 """Text in photos, in the app: the lines read in a photo as boxes in the viewer
-(the lines that hold the searched words are labelled with their text), and in
-the details panel as text to select and copy."""
+(the lines that hold the searched words are labelled with their text; any line
+can be selected on the photo and copied, see gui/live_text.py), and in the
+details panel as text to select and copy."""
 
 from __future__ import annotations
 
@@ -61,4 +62,7 @@ class TextGui:
         words = [fold(w) for w in typed if w]
         with self.ctx.library.db.session() as s:
             lines = photo_lines(s, row.id)
-        return [(*line.box, line.text if words and matched(line.text, words) else "") for line in lines]
+        # The sixth element makes the line selectable and copyable on the photo (gui/live_text.py).
+        return [
+            (*line.box, line.text if words and matched(line.text, words) else "", line.text) for line in lines
+        ]
