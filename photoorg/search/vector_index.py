@@ -35,7 +35,7 @@ from photoorg.roots import PHOTOS_GENERATION
 from photoorg.search import vector_store
 from photoorg.search.vector_store import Snapshot
 from photoorg.store.db import Database
-from photoorg.store.schema import Counter, Setting
+from photoorg.store.schema import ABSENT_PHOTOS, Counter, Setting
 
 log = logging.getLogger(__name__)
 
@@ -222,9 +222,8 @@ class VectorIndex:
     def _load_absent(self) -> np.ndarray:
         """Photos not to rank: missing, or no longer readable."""
         with self.db.session() as s:
-            rows = s.connection().exec_driver_sql(
-                "SELECT id FROM photos WHERE state != 'ok' OR missing_since IS NOT NULL"
-            )
+            # The WHERE is the partial index's own, so SQLite reads only that index.
+            rows = s.connection().exec_driver_sql(f"SELECT id FROM photos WHERE {ABSENT_PHOTOS}")
             return np.sort(np.fromiter((r[0] for r in rows), dtype=np.int64))
 
     def vectors(self) -> tuple[np.ndarray, np.ndarray]:

@@ -19,10 +19,15 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from photoorg.store.types import FsPath, JsonText, Vector
+
+#: the photos a search leaves out (missing, unreadable). A partial index holds
+#: only them; a query uses it when its WHERE is exactly this text.
+ABSENT_PHOTOS = "state != 'ok' OR missing_since IS NOT NULL"
 
 
 class Base(DeclarativeBase):
@@ -105,6 +110,8 @@ class Photo(Base):
         Index("ix_photos_date", "date"),
         Index("ix_photos_root_id", "root_id"),
         Index("ix_photos_camera", "camera_make", "camera_model"),
+        # Only the photos a search leaves out (see migrations._v7_absent_photos_index).
+        Index("ix_photos_absent", "id", sqlite_where=text(ABSENT_PHOTOS)),
     )
 
 
