@@ -241,3 +241,15 @@ def test_unwritable_library_searches_from_memory(library, monkeypatch):
     index = VectorIndex(library.db, model_id, DIM)
     assert index.rank(vectors[4], 1)[0][0] == ids[4]
     assert index._snapshot.folder is None
+
+
+def test_the_rows_of_admitted_photos_include_every_row_of_a_replaced_photo(library):
+    """A replaced photo keeps a dead row beside its new one until the next snapshot."""
+    from photoorg.search.vector_store import Snapshot
+
+    photo_ids = np.array([5, 3, 5, 9, 3, 7], dtype=np.int64)
+    snapshot = Snapshot(None, {}, np.zeros((6, DIM), np.float32), photo_ids, np.arange(6))
+    index = VectorIndex(library.db, 1, DIM)
+    assert index._rows_of(snapshot, np.array([3, 5, 8])).tolist() == [0, 1, 2, 4]
+    assert index._rows_of(snapshot, np.array([7])).tolist() == [5]
+    assert index._rows_of(snapshot, np.array([1, 2], dtype=np.int64)).tolist() == []
