@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import importlib
-import os
 import sys
-
-# Idle torch threads spin by default, which steals the CPU the window needs to
-# stay smooth while indexing; waiting threads should sleep. Set before torch loads.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
