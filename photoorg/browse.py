@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 from sqlalchemy import func, select
 
+from photoorg.companions import with_marks
 from photoorg.scan.metadata import camera_label
 from photoorg.search.filters import SearchFilters, filter_clauses, visible_photos
 from photoorg.status import failure_count
@@ -35,6 +36,9 @@ class PhotoRow(NamedTuple):
     favorite: bool
     date_source: str | None = None  # "file": no date inside the photo, ``date`` is an estimate
     rotation: int = 0  # degrees clockwise the user turned it (the file is untouched)
+    format: str | None = None  # "JPEG", "MP4", "CR2"...
+    badge: str | None = None  # a capability's words on the tile: "0:42", "RAW+JPEG", "LIVE"
+    motion: str | None = None  # a video to play on hover (a Live Photo's)
 
     @property
     def name(self) -> str:
@@ -52,6 +56,7 @@ _ROW_COLUMNS = (
     Photo.favorite,
     Photo.date_source,
     Photo.rotation,
+    Photo.format,
 )
 
 
@@ -72,7 +77,7 @@ def list_photos(
         .order_by(*_order(sort))
     )
     with db.session() as s:
-        return [PhotoRow._make(row) for row in s.execute(query)]
+        return with_marks(s, [PhotoRow._make(row) for row in s.execute(query)])
 
 
 def rows_for_ids(db: Database, ids: list[int]) -> list[PhotoRow]:
@@ -83,7 +88,7 @@ def rows_for_ids(db: Database, ids: list[int]) -> list[PhotoRow]:
             chunk = ids[start : start + 500]
             for row in s.execute(select(*_ROW_COLUMNS).where(Photo.id.in_(chunk))):
                 found[row[0]] = PhotoRow(*row)
-    return [found[i] for i in ids if i in found]
+        return with_marks(s, [found[i] for i in ids if i in found])
 
 
 @dataclass

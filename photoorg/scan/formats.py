@@ -1,10 +1,13 @@
-"""Which files are images, and teaching Pillow the formats it lacks."""
+"""Which files are images (or other media a capability reads), and teaching
+Pillow the formats it lacks."""
 
 from __future__ import annotations
 
 import threading
 
 from PIL import features
+
+from photoorg.extensions.media_readers import media_extensions
 
 _BASE_EXTENSIONS = {
     ".jpg",
@@ -54,3 +57,14 @@ IMAGE_EXTENSIONS = image_extensions()
 def is_image_name(name: str) -> bool:
     dot = name.rfind(".")
     return dot > 0 and name[dot:].lower() in IMAGE_EXTENSIONS
+
+
+def indexable_extensions() -> frozenset[str]:
+    """Pillow's image extensions and those the capabilities' media readers
+    claim (videos, RAW files: see photoorg/extensions/media_readers.py)."""
+    return IMAGE_EXTENSIONS | media_extensions()
+
+
+def has_extension(name: str, extensions: frozenset[str]) -> bool:
+    dot = name.rfind(".")
+    return dot > 0 and name[dot:].lower() in extensions

@@ -12,6 +12,7 @@ import warnings
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from photoorg.extensions.media_readers import reader_for
 from photoorg.scan.formats import register_formats
 
 # Anything larger is refused before its pixels are decoded: a file that claims
@@ -93,7 +94,11 @@ def _describe(exc: BaseException) -> str:
 
 
 def load_upright(path: str, min_side: int = 0) -> Image.Image:
-    """Open and decode a file in one call (viewer, on-demand thumbnails)."""
+    """Open and decode a file in one call (viewer, on-demand thumbnails). A file
+    a media reader claims (a video, a RAW file) gives the reader's picture."""
+    reader = reader_for(path)
+    if reader is not None:
+        return reader.decode(path, min_side)
     with open(path, "rb") as handle:
         data = handle.read()
     return decode(open_image(data), min_side)
