@@ -77,7 +77,7 @@ def list_photos(
         .order_by(*_order(sort))
     )
     with db.session() as s:
-        return with_marks(s, [PhotoRow._make(row) for row in s.execute(query)])
+        return with_marks(s, [PhotoRow(*row) for row in s.execute(query)])
 
 
 def rows_for_ids(db: Database, ids: list[int]) -> list[PhotoRow]:

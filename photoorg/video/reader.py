@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import av
+import numpy as np
 from PIL import Image, ImageStat
 
 from photoorg.scan.imageio import ImageReadError
@@ -258,11 +259,9 @@ def distinct(frames: list[Frame], threshold: float = 4.0) -> list[Frame]:
     for frame in frames:
         if interest(frame.image) < 2.0 and len(frames) > 1:
             continue
-        small = frame.image.convert("L").resize((16, 16))
-        if last is not None:
-            difference = sum(abs(a - b) for a, b in zip(small.getdata(), last.getdata())) / 256
-            if difference < threshold:
-                continue
+        small = np.asarray(frame.image.convert("L").resize((16, 16)), dtype=np.float32)
+        if last is not None and float(np.abs(small - last).mean()) < threshold:
+            continue
         kept.append(frame)
         last = small
     return kept or [representative(frames)]

@@ -82,13 +82,8 @@ def durations(session: Session, photo_ids: Iterable[int]) -> dict[int, float]:
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
-        found.update(
-            session.connection()
-            .exec_driver_sql(
-                f"SELECT photo_id, duration_s FROM video_info WHERE photo_id IN ({marks})", chunk
-            )
-            .all()
-        )
+        query = f"SELECT photo_id, duration_s FROM video_info WHERE photo_id IN ({marks})"
+        found.update(session.connection().exec_driver_sql(query, tuple(chunk)).all())
     return found
 
 
