@@ -77,7 +77,7 @@ def make_dng(
     cfa[0::2, 1::2] = green[0::2, 1::2]
     cfa[1::2, 0::2] = green[1::2, 0::2]
     cfa[1::2, 1::2] = blue[1::2, 1::2]
-    identity = sum(([10000, 10000] if i % 4 == 0 else [0, 10000] for i in range(9)), [])
+    identity = [value for i in range(9) for value in ((10000, 10000) if i % 4 == 0 else (0, 10000))]
     ifd0_tags = [
         (271, "s", 0, make, True),
         (272, "s", 0, model, True),

@@ -93,8 +93,19 @@ def test_raw_exif_agrees_with_exiftool(tmp_path):
         check=True,
     )
     output = subprocess.run(
-        ["exiftool", "-j", "-n", "-Make", "-Model", "-LensModel", "-DateTimeOriginal", "-Orientation"]
-        + ["-GPSLatitude", "-GPSLongitude", str(path)],
+        [
+            "exiftool",
+            "-j",
+            "-n",
+            "-Make",
+            "-Model",
+            "-LensModel",
+            "-DateTimeOriginal",
+            "-Orientation",
+            "-GPSLatitude",
+            "-GPSLongitude",
+            str(path),
+        ],
         check=True,
         capture_output=True,
         text=True,
