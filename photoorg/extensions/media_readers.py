@@ -11,7 +11,6 @@ capability to pick up.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Protocol
 
 from photoorg.extensions._point import NamedExtensionPoint
@@ -47,18 +46,3 @@ def register_media_reader(reader: MediaReader) -> None:
 
 def media_readers() -> tuple[MediaReader, ...]:
     return tuple(_point.items().values())
-
-
-def media_extensions() -> frozenset[str]:
-    return frozenset(ext for reader in media_readers() for ext in reader.extensions)
-
-
-def reader_for(path: str) -> MediaReader | None:
-    """The reader that claims this file's extension; None for Pillow's images."""
-    extension = os.path.splitext(path)[1].lower()
-    if not extension:
-        return None
-    for reader in media_readers():
-        if extension in reader.extensions:
-            return reader
-    return None

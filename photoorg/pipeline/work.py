@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from photoorg.errors import PhotoorgError
-from photoorg.extensions.media_readers import MediaReader, reader_for
+from photoorg.extensions.media_readers import MediaReader
 from photoorg.pipeline.cpu_costs import CpuLedger
 from photoorg.pipeline.stages import ImageStage
 from photoorg.scan.files import hash_regular_file, read_regular_file
+from photoorg.scan.formats import reader_for
 from photoorg.scan.imageio import ImageReadError, decode, open_image
 from photoorg.scan.metadata import PhotoMetadata, read_metadata
 from photoorg.store.schema import PHOTO_FAILED, PHOTO_UNREADABLE

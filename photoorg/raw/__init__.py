@@ -28,7 +28,7 @@ def register(ext: Extensions) -> None:
     if not available():
         return
     from photoorg.raw.pairs import raw_marks
-    from photoorg.raw.reader import RawReader
+    from photoorg.raw.reader import READER
 
-    ext.register_media_reader(RawReader())
+    ext.register_media_reader(READER)
     ext.register_item_marker("raw", raw_marks)

@@ -148,6 +148,10 @@ class RawReader:
         return image
 
 
+#: the one reader registered (registering the same object again is a no-op)
+READER = RawReader()
+
+
 def _decoded_preview(preview: Image.Image, min_side: int) -> Image.Image:
     if preview.format == "JPEG" and min_side > 0:
         preview.draft("RGB", (min_side, min_side))  # DCT scaling, as for any JPEG

@@ -3,11 +3,12 @@ Pillow the formats it lacks."""
 
 from __future__ import annotations
 
+import os
 import threading
 
 from PIL import features
 
-from photoorg.extensions.media_readers import media_extensions
+from photoorg.extensions.media_readers import MediaReader, media_readers
 
 _BASE_EXTENSIONS = {
     ".jpg",
@@ -68,3 +69,19 @@ def indexable_extensions() -> frozenset[str]:
 def has_extension(name: str, extensions: frozenset[str]) -> bool:
     dot = name.rfind(".")
     return dot > 0 and name[dot:].lower() in extensions
+
+
+def media_extensions() -> frozenset[str]:
+    """The extensions the capabilities' media readers claim."""
+    return frozenset(ext for reader in media_readers() for ext in reader.extensions)
+
+
+def reader_for(path: str) -> MediaReader | None:
+    """The media reader that claims this file's extension; None for Pillow's images."""
+    extension = os.path.splitext(path)[1].lower()
+    if not extension:
+        return None
+    for reader in media_readers():
+        if extension in reader.extensions:
+            return reader
+    return None

@@ -12,8 +12,7 @@ import warnings
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from photoorg.extensions.media_readers import reader_for
-from photoorg.scan.formats import register_formats
+from photoorg.scan.formats import reader_for, register_formats
 
 # Anything larger is refused before its pixels are decoded: a file that claims
 # to be 100,000 x 100,000 would otherwise take tens of GB of memory.

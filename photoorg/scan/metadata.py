@@ -25,7 +25,6 @@ from datetime import datetime
 
 from PIL import Image
 
-from photoorg.extensions.media_readers import reader_for
 from photoorg.scan.camera_notes import read_camera_note
 from photoorg.scan.exif_fallback import read_exif_dirs
 from photoorg.scan.xmp_iptc import iptc_date, xmp_date
@@ -317,7 +316,7 @@ def read_metadata_file(path: str | os.PathLike) -> PhotoMetadata | None:
     """Read a file's metadata from its headers alone, without reading or
     decoding the pixels; None when the file can't be opened as an image. A
     file a media reader claims (a video, a RAW file) is read by the reader."""
-    from photoorg.scan.formats import register_formats
+    from photoorg.scan.formats import reader_for, register_formats
     from photoorg.scan.imageio import ImageReadError
 
     media_reader = reader_for(os.fspath(path))

@@ -35,9 +35,9 @@ def register(ext: Extensions) -> None:
     if not available():
         return
     from photoorg.video import hooks, marks
-    from photoorg.video.reader import VideoReader
+    from photoorg.video.reader import READER
 
-    ext.register_media_reader(VideoReader())
+    ext.register_media_reader(READER)
     ext.register_stage_provider(hooks.video_stages)
     ext.register_after_index_step(hooks.scenes_index_step)
     ext.register_vector_source("video-scenes", hooks.SCENES_SOURCE)

@@ -74,6 +74,10 @@ class VideoReader:
         return image
 
 
+#: the one reader registered (registering the same object again is a no-op)
+READER = VideoReader()
+
+
 def keyframe_count(duration_s: float) -> int:
     return max(MIN_KEYFRAMES, min(MAX_KEYFRAMES, math.ceil(duration_s / SECONDS_PER_KEYFRAME)))
 
@@ -148,6 +152,26 @@ class OpenVideo:
                 continue
             seen.add(frame.pts)
             frames.append(self._picture(frame, min_side))
+        if not frames:
+            raise ImageReadError("no frame of the video could be decoded")
+        return frames
+
+    def sequence(self, count: int, min_side: int) -> list[Frame]:
+        """Up to ``count`` frames evenly spaced in time, decoded in order from
+        the start: smooth motion for a short clip, where seeking would land on
+        its two or three keyframes only."""
+        deadline = time.monotonic() + TIME_BUDGET_S
+        step = max(self.facts.duration_s, 1e-3) / max(1, count)
+        frames: list[Frame] = []
+        next_time = 0.0
+        start = self._start_seconds()
+        for frame in self._frames_from_start(deadline):
+            seconds = (float(frame.time) if frame.time is not None else 0.0) - start
+            if seconds + 1e-6 >= next_time:
+                frames.append(self._picture(frame, min_side))
+                next_time = seconds + step
+                if len(frames) >= count:
+                    break
         if not frames:
             raise ImageReadError("no frame of the video could be decoded")
         return frames
