@@ -4,13 +4,14 @@ albums and the "needs attention" list. Plain data; both front ends use it."""
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import func, select
 
-from photoorg.companions import with_marks
+from photoorg.companions import hidden_companions, with_marks
 from photoorg.scan.metadata import camera_label
 from photoorg.search.filters import SearchFilters, filter_clauses, visible_photos
 from photoorg.status import failure_count
@@ -107,6 +108,8 @@ def folder_tree(db: Database) -> list[FolderNode]:
         per_folder = dict(
             s.execute(select(Photo.folder, func.count()).where(visible_photos()).group_by(Photo.folder)).all()
         )
+        for folder, _date in hidden_companions(s):
+            per_folder[folder] -= 1
     trees = []
     for _root_id, root_path in roots:
         nodes: dict[str, FolderNode] = {
@@ -156,7 +159,9 @@ def timeline(db: Database) -> list[TimelineMonth]:
             .group_by(year, month)
             .order_by(year.desc(), month.desc())
         ).all()
-    return [TimelineMonth(int(y), int(m), c) for y, m, c in rows if y and m]
+        hidden = Counter((f"{date:%Y}", f"{date:%m}") for _folder, date in hidden_companions(s))
+    months = [(y, m, c - hidden[(y, m)]) for y, m, c in rows if y and m]
+    return [TimelineMonth(int(y), int(m), c) for y, m, c in months if c > 0]
 
 
 @dataclass(frozen=True)
@@ -185,7 +190,7 @@ def albums(db: Database) -> list[AlbumInfo]:
 def counts(db: Database) -> dict[str, int]:
     """Numbers for the sidebar: all photos, favourites, things needing attention."""
     with db.session() as s:
-        total = s.scalar(select(func.count()).where(visible_photos())) or 0
+        total = (s.scalar(select(func.count()).where(visible_photos())) or 0) - len(hidden_companions(s))
         favorites = s.scalar(select(func.count()).where(visible_photos(), Photo.favorite.is_(True))) or 0
     return {"all": total, "favorites": favorites, "attention": failure_count(db)}
 

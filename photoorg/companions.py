@@ -6,12 +6,14 @@ trashing an item finds the files that go with it."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from photoorg.extensions.item_marks import ItemMark, ItemRef, item_markers
+from photoorg.scan.formats import media_formats
 from photoorg.search.filters import visible_photos
 from photoorg.store.schema import Photo
 
@@ -76,3 +78,27 @@ def companions(session: Session, photo_ids: Iterable[int]) -> dict[int, list[int
             if mark.lead in ids and photo_id not in ids:
                 found.setdefault(mark.lead, []).append(photo_id)
     return found
+
+
+def hidden_companions(session: Session) -> list[tuple[str, datetime]]:
+    """(folder, date) of every visible file that shows inside another item (a
+    RAW beside its JPEG): the sidebar's counts leave them out, as the grid does.
+    Only folders that hold a file a media reader read can have one."""
+    markers = item_markers()
+    formats = media_formats()
+    if not markers or not formats:
+        return []
+    with_media = select(Photo.folder).where(Photo.format.in_(sorted(formats)), visible_photos())
+    rows = session.execute(
+        select(Photo.id, Photo.path, Photo.format, Photo.folder, Photo.date).where(
+            visible_photos(), Photo.folder.in_(with_media)
+        )
+    ).all()
+    refs = [ItemRef(r.id, r.path, r.format) for r in rows]
+    listed = {r.id for r in rows}
+    hidden: set[int] = set()
+    for marker in markers:
+        for photo_id, mark in marker(session, refs).items():
+            if mark.lead in listed:
+                hidden.add(photo_id)
+    return [(r.folder, r.date) for r in rows if r.id in hidden]

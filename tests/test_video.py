@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 pytest.importorskip("av")
 
-from photoorg.browse import list_photos
+from photoorg.browse import counts, folder_tree, list_photos, timeline
 from photoorg.organize import move_to_trash
 from photoorg.pipeline.indexer import Indexer
 from photoorg.roots import add_root
@@ -219,6 +219,10 @@ def test_duration_badges_and_live_photos_show_as_one_item(tiny_model, tmp_path):
     assert live.badge == LIVE_BADGE and live.motion == str(folder / "IMG_0001.MOV")
     assert rows["IMG_0002.MOV"].badge == "1:15"
     assert rows["PXL_20230101_101010123.MP.jpg"].badge == LIVE_BADGE
+    # The sidebar counts items as the grid shows them: the Live Photo's video is inside it.
+    assert counts(tiny_model.db)["all"] == len(rows) == 3
+    assert [node.count for node in folder_tree(tiny_model.db)] == [3]
+    assert sum(month.count for month in timeline(tiny_model.db)) == 3
 
     result = move_to_trash(tiny_model.db, [live.id])
     assert sorted(p.rsplit("/", 1)[1] for p in result.trashed) == ["IMG_0001.MOV", "IMG_0001.jpg"]

@@ -26,6 +26,8 @@ class MediaReader(Protocol):
     kind: str
     #: lower-case file extensions with the dot (".mp4")
     extensions: frozenset[str]
+    #: the photos' ``format`` values its files get ("MP4", "CR2")
+    formats: frozenset[str]
 
     def read_metadata(self, path: str) -> PhotoMetadata:
         """The file's metadata; raises ``ImageReadError`` with a reason a user can read."""

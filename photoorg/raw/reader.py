@@ -107,6 +107,7 @@ class RawReader:
 
     kind = "raw"
     extensions = RAW_EXTENSIONS
+    formats = RAW_FORMATS
 
     def read_metadata(self, path: str) -> PhotoMetadata:
         with open_raw(path) as raw:

@@ -85,3 +85,8 @@ def reader_for(path: str) -> MediaReader | None:
         if extension in reader.extensions:
             return reader
     return None
+
+
+def media_formats() -> frozenset[str]:
+    """The ``format`` values of the files media readers read ("MP4", "CR2")."""
+    return frozenset(fmt for reader in media_readers() for fmt in reader.formats)

@@ -26,7 +26,7 @@ from PIL import Image, ImageStat
 
 from photoorg.scan.imageio import ImageReadError
 from photoorg.scan.metadata import PhotoMetadata
-from photoorg.video.probe import VIDEO_EXTENSIONS, VideoFacts, video_metadata
+from photoorg.video.probe import VIDEO_EXTENSIONS, VIDEO_FORMATS, VideoFacts, video_metadata
 
 #: in the decoded picture's ``info``: [(seconds, picture)] for search by scene
 KEYFRAMES_KEY = "photoorg.video.keyframes"
@@ -57,6 +57,7 @@ class VideoReader:
 
     kind = "video"
     extensions = VIDEO_EXTENSIONS
+    formats = VIDEO_FORMATS
 
     def read_metadata(self, path: str) -> PhotoMetadata:
         with open_video(path) as video:
