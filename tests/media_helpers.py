@@ -24,12 +24,19 @@ def make_video(
     tags: dict[str, str] | None = None,
     rotation: int = 0,
     codec: str = "mpeg4",
+    texture: bool = False,
+    gop: int | None = None,
 ) -> Path:
     """A video of coloured scenes (each with a white square that moves, so
-    frames differ), after ``black_start`` seconds of black."""
+    frames differ), after ``black_start`` seconds of black. ``texture`` lays a
+    moving noise texture over the scenes: frames that cost what camera footage
+    costs to decode (benchmarks); ``gop`` sets the keyframe interval (phones: 1-2 s)."""
     import av
 
     width, height = size
+    grain = None
+    if texture:
+        grain = np.random.default_rng(0).integers(0, 60, (height, width * 2, 3), dtype=np.uint8)
     options = {"movflags": "use_metadata_tags"} if path.suffix.lower() in (".mp4", ".mov", ".m4v") else {}
     with av.open(str(path), "w", options=options) as out:
         for key, value in (tags or {}).items():
@@ -38,6 +45,10 @@ def make_video(
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         if rotation:
             stream.set_display_rotation(rotation)
+        if gop:
+            stream.codec_context.gop_size = gop
+        if codec == "libx264":
+            stream.options = {"preset": "ultrafast"}
         total = int(seconds * fps)
         for index in range(total):
             t = index / fps
@@ -47,6 +58,10 @@ def make_video(
                 frame[:, :] = scenes[min(scene, len(scenes) - 1)]
                 x = int(index * 3 % max(1, width - 20))
                 frame[10:30, x : x + 20] = 255
+                if grain is not None:
+                    shift = index * 4 % width
+                    frame = np.clip(frame.astype(np.int16) + grain[:, shift : shift + width] - 30, 0, 255)
+                    frame = frame.astype(np.uint8)
             for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
                 out.mux(packet)
         for packet in stream.encode():
