@@ -160,13 +160,8 @@ def _process_media(
     ledger: CpuLedger,
     result: WorkResult,
 ) -> WorkResult:
-    """:func:`process` for a file a media reader claims (a video, a RAW file)."""
-    try:
-        if item.ingest:
-            with ledger.measure("hash"):
-                result.content_hash = hash_regular_file(item.path)
-    except OSError as exc:
-        return _read_failure(result, exc)
+    """:func:`process` for a file a media reader claims (a video, a RAW file).
+    The metadata comes first: a file the reader refuses (too large) is never hashed."""
     if item.ingest and item.size == 0:
         result.error, result.error_state = "empty file (0 bytes)", PHOTO_FAILED
         return result
@@ -174,6 +169,8 @@ def _process_media(
         if item.ingest:
             with ledger.measure("metadata"):
                 result.metadata = reader.read_metadata(item.path)
+            with ledger.measure("hash"):
+                result.content_hash = hash_regular_file(item.path)
             if result.content_hash in known_hashes:
                 result.known_content = True
                 return result
@@ -185,11 +182,13 @@ def _process_media(
             decoded.info.setdefault(DECODE_SCALE_KEY, 1.0)
     except ImageReadError as exc:
         if item.ingest:
+            result.metadata = None
             result.error, result.error_state = str(exc), PHOTO_FAILED
         else:
             result.stage_errors = {name: str(exc) for name in item.stages}
         return result
     except OSError as exc:
+        result.metadata = None
         return _read_failure(result, exc)
     _prepare_stages(result, wanted, decoded, ledger)
     return result
