@@ -12,6 +12,7 @@ from typing import NamedTuple
 from sqlalchemy import func, select
 
 from photoorg.companions import hidden_companions, with_marks
+from photoorg.display import clock_text
 from photoorg.scan.metadata import camera_label
 from photoorg.search.filters import SearchFilters, filter_clauses, visible_photos
 from photoorg.status import failure_count
@@ -90,6 +91,21 @@ def rows_for_ids(db: Database, ids: list[int]) -> list[PhotoRow]:
             for row in s.execute(select(*_ROW_COLUMNS).where(Photo.id.in_(chunk))):
                 found[row[0]] = PhotoRow(*row)
         return with_marks(s, [found[i] for i in ids if i in found])
+
+
+def rows_for_hits(db: Database, hits: list) -> list[PhotoRow]:
+    """Rows for search hits, in their order; a hit inside a video (its best
+    keyframe, ``SearchHit.at``) says where on the tile's badge ("1:15 · at 0:42")."""
+    rows = rows_for_ids(db, [hit.photo_id for hit in hits])
+    times = {hit.photo_id: hit.at for hit in hits if getattr(hit, "at", None) is not None}
+    if not times:
+        return rows
+    return [
+        row._replace(badge=" · ".join(filter(None, [row.badge, f"at {clock_text(times[row.id])}"])))
+        if row.id in times
+        else row
+        for row in rows
+    ]
 
 
 @dataclass

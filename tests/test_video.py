@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 pytest.importorskip("av")
 
-from photoorg.browse import counts, folder_tree, list_photos, timeline
+from photoorg.browse import counts, folder_tree, list_photos, rows_for_hits, timeline
 from photoorg.organize import move_to_trash
 from photoorg.pipeline.indexer import Indexer
 from photoorg.roots import add_root
@@ -187,6 +187,9 @@ def test_search_finds_a_video_by_a_later_scene_and_points_at_its_time(tiny_model
     assert results.hits[0].at == last_time
     assert results.hits[0].as_dict()["time"] == round(last_time, 2)
     assert "time" not in next(h for h in results.hits if h.photo_id != video.id).as_dict()
+    # The grid's tile says where: "0:09 · at 0:07"
+    shown = rows_for_hits(tiny_model.db, results.hits)[0]
+    assert shown.badge == f"{duration_text(9)} · at {duration_text(last_time)}"
 
 
 def test_video_stages_never_make_photos_pending(tiny_model, tmp_path):

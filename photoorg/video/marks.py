@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 
 from sqlalchemy.orm import Session
 
+from photoorg.display import clock_text
 from photoorg.extensions.item_marks import ItemMark, ItemRef
 from photoorg.video import store
 from photoorg.video.probe import VIDEO_FORMATS
@@ -26,10 +27,7 @@ _MOTION_NAME = re.compile(r"^(MVIMG_.*|.*\.MP)\.jpe?g$", re.IGNORECASE)
 
 def duration_text(seconds: float) -> str:
     """42.4 -> "0:42"; 3725 -> "1:02:05"."""
-    total = max(0, round(seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
+    return clock_text(seconds)
 
 
 def is_motion_photo_name(path: str) -> bool:
