@@ -5,6 +5,7 @@ Every video is encoded by the test (tests/media_helpers.py)."""
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -236,3 +237,22 @@ def test_duration_text():
     assert is_motion_photo_name("/a/MVIMG_20190101_120000.jpg")
     assert is_motion_photo_name("/a/PXL_20230101_101010123.MP.jpg")
     assert not is_motion_photo_name("/a/IMG_0001.jpg")
+
+
+def test_a_motion_photos_appended_video_is_found_played_and_previewed(tmp_path):
+    from photoorg.video.motion import embedded_video, playable_file, preview_frames
+
+    clip = make_video(tmp_path / "clip.mp4", seconds=2, black_start=0).read_bytes()
+    still = make_photo(tmp_path / "still.jpg").read_bytes()
+    motion = tmp_path / "MVIMG_20200101_101010.jpg"
+    motion.write_bytes(still + clip)  # what Google cameras write
+    assert embedded_video(motion.read_bytes()) == clip
+    assert embedded_video(still) is None
+
+    played = playable_file(str(motion), tmp_path / "cache")
+    assert Path(played).read_bytes() == clip
+    assert playable_file(str(motion), tmp_path / "cache") == played  # written once
+    frames = preview_frames(str(motion), 6, 64)
+    assert 2 <= len(frames) <= 6 and max(frames[0].size) <= 64
+    with pytest.raises(ImageReadError, match="no video"):
+        playable_file(str(tmp_path / "still.jpg"), tmp_path / "cache")
