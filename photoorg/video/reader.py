@@ -230,14 +230,10 @@ class OpenVideo:
 @contextmanager
 def open_video(path: str) -> Iterator[OpenVideo]:
     """A video opened for reading, closed on exit; ImageReadError when it can't be."""
-    try:
-        size = os.path.getsize(path)
-    except OSError:
-        raise
+    size = os.path.getsize(path)  # OSError: gone or unreadable, as for any file
     if size > MAX_FILE_BYTES:
         raise ImageReadError(
-            f"video is too large to index ({size / 1024**3:.0f} GB; the limit is "
-            f"{MAX_FILE_BYTES / 1024**3:.0f} GB)"
+            f"video is too large to index ({_size_text(size)}; the limit is {_size_text(MAX_FILE_BYTES)})"
         )
     try:
         container = av.open(path, metadata_errors="ignore")
@@ -252,6 +248,14 @@ def open_video(path: str) -> Iterator[OpenVideo]:
         raise ImageReadError(f"corrupt video data ({_describe(exc)})") from exc
     finally:
         container.close()
+
+
+def _size_text(size: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
 
 
 def _describe(exc: BaseException) -> str:
