@@ -4,12 +4,15 @@ albums and the "needs attention" list. Plain data; both front ends use it."""
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import func, select
 
+from photoorg.companions import hidden_companions, with_marks
+from photoorg.display import clock_text
 from photoorg.scan.metadata import camera_label
 from photoorg.search.filters import SearchFilters, filter_clauses, visible_photos
 from photoorg.status import failure_count
@@ -35,6 +38,9 @@ class PhotoRow(NamedTuple):
     favorite: bool
     date_source: str | None = None  # "file": no date inside the photo, ``date`` is an estimate
     rotation: int = 0  # degrees clockwise the user turned it (the file is untouched)
+    format: str | None = None  # "JPEG", "MP4", "CR2"...
+    badge: str | None = None  # a capability's words on the tile: "0:42", "RAW+JPEG", "LIVE"
+    motion: str | None = None  # a video to play on hover (a Live Photo's)
 
     @property
     def name(self) -> str:
@@ -52,6 +58,7 @@ _ROW_COLUMNS = (
     Photo.favorite,
     Photo.date_source,
     Photo.rotation,
+    Photo.format,
 )
 
 
@@ -72,7 +79,7 @@ def list_photos(
         .order_by(*_order(sort))
     )
     with db.session() as s:
-        return [PhotoRow._make(row) for row in s.execute(query)]
+        return with_marks(s, [PhotoRow(*row) for row in s.execute(query)])
 
 
 def rows_for_ids(db: Database, ids: list[int]) -> list[PhotoRow]:
@@ -83,7 +90,22 @@ def rows_for_ids(db: Database, ids: list[int]) -> list[PhotoRow]:
             chunk = ids[start : start + 500]
             for row in s.execute(select(*_ROW_COLUMNS).where(Photo.id.in_(chunk))):
                 found[row[0]] = PhotoRow(*row)
-    return [found[i] for i in ids if i in found]
+        return with_marks(s, [found[i] for i in ids if i in found])
+
+
+def rows_for_hits(db: Database, hits: list) -> list[PhotoRow]:
+    """Rows for search hits, in their order; a hit inside a video (its best
+    keyframe, ``SearchHit.at``) says where on the tile's badge ("1:15 · at 0:42")."""
+    rows = rows_for_ids(db, [hit.photo_id for hit in hits])
+    times = {hit.photo_id: hit.at for hit in hits if getattr(hit, "at", None) is not None}
+    if not times:
+        return rows
+    return [
+        row._replace(badge=" · ".join(filter(None, [row.badge, f"at {clock_text(times[row.id])}"])))
+        if row.id in times
+        else row
+        for row in rows
+    ]
 
 
 @dataclass
@@ -102,6 +124,8 @@ def folder_tree(db: Database) -> list[FolderNode]:
         per_folder = dict(
             s.execute(select(Photo.folder, func.count()).where(visible_photos()).group_by(Photo.folder)).all()
         )
+        for folder, _date in hidden_companions(s):
+            per_folder[folder] -= 1
     trees = []
     for _root_id, root_path in roots:
         nodes: dict[str, FolderNode] = {
@@ -151,7 +175,9 @@ def timeline(db: Database) -> list[TimelineMonth]:
             .group_by(year, month)
             .order_by(year.desc(), month.desc())
         ).all()
-    return [TimelineMonth(int(y), int(m), c) for y, m, c in rows if y and m]
+        hidden = Counter((f"{date:%Y}", f"{date:%m}") for _folder, date in hidden_companions(s))
+    months = [(y, m, c - hidden[(y, m)]) for y, m, c in rows if y and m]
+    return [TimelineMonth(int(y), int(m), c) for y, m, c in months if c > 0]
 
 
 @dataclass(frozen=True)
@@ -180,7 +206,7 @@ def albums(db: Database) -> list[AlbumInfo]:
 def counts(db: Database) -> dict[str, int]:
     """Numbers for the sidebar: all photos, favourites, things needing attention."""
     with db.session() as s:
-        total = s.scalar(select(func.count()).where(visible_photos())) or 0
+        total = (s.scalar(select(func.count()).where(visible_photos())) or 0) - len(hidden_companions(s))
         favorites = s.scalar(select(func.count()).where(visible_photos(), Photo.favorite.is_(True))) or 0
     return {"all": total, "favorites": favorites, "attention": failure_count(db)}
 

@@ -30,6 +30,14 @@ def format_duration(seconds: float | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
+def clock_text(seconds: float) -> str:
+    """A time in a video as players write it: 42.4 -> "0:42"; 3725 -> "1:02:05"."""
+    total = max(0, round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
+
+
 def format_rate(rate: float | None, unit: str = "/s") -> str:
     """Fixed width, for a line redrawn in place."""
     if rate is None:

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from photoorg.companions import companions
 from photoorg.errors import AlbumExists, AlbumNotFound, InvalidInput
 from photoorg.roots import PHOTOS_GENERATION
 from photoorg.store.db import Database, bump_generation
@@ -143,6 +144,8 @@ def move_to_trash(db: Database, photo_ids: Iterable[int]) -> TrashResult:
 
     ids = _ids(photo_ids)
     with db.session() as s:
+        # A RAW+JPEG pair or a Live Photo is one item: its companion files go too.
+        ids += [extra for found in companions(s, ids).values() for extra in found]
         rows = s.execute(select(Photo.id, Photo.path).where(Photo.id.in_(ids))).all()
     result = TrashResult()
     gone: list[int] = []

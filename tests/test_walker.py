@@ -27,8 +27,20 @@ def test_finds_images_and_skips_everything_else(tmp_path):
     make_photo(tmp_path / "$RECYCLE.BIN" / "old.jpg")
     make_photo(tmp_path / "Photos Library.photoslibrary" / "originals" / "x.jpg")
     (tmp_path / "notes.txt").write_text("not a photo")
-    (tmp_path / "movie.mp4").write_bytes(b"\x00" * 10)
+    (tmp_path / "song.mp3").write_bytes(b"\x00" * 10)
     assert _files(tmp_path) == ["a.jpg", os.path.join("sub", "b.PNG")]
+
+
+def test_videos_and_raw_files_are_walked_when_their_readers_are_loaded(tmp_path):
+    from photoorg import extensions
+    from photoorg.capabilities import load_capabilities
+
+    make_photo(tmp_path / "a.jpg")
+    (tmp_path / "movie.MP4").write_bytes(b"\x00" * 10)
+    (tmp_path / "IMG_1.CR2").write_bytes(b"\x00" * 10)
+    with extensions.scoped():
+        load_capabilities()
+        assert _files(tmp_path) == ["IMG_1.CR2", "a.jpg", "movie.MP4"]
 
 
 def test_reports_size_and_mtime(tmp_path):

@@ -23,6 +23,8 @@ from photoorg.extensions import (
     cli_commands,
     fallback_rankers,
     filter_clauses,
+    item_marks,
+    media_readers,
     query_keys,
     query_rewriters,
     schemas,
@@ -30,6 +32,7 @@ from photoorg.extensions import (
     show_fields,
     stage_versions,
     stages,
+    vector_sources,
 )
 from photoorg.extensions._point import _ALL_POINTS, NamedExtensionPoint, _lock
 
@@ -50,6 +53,9 @@ class Extensions:
     register_search_ranker = staticmethod(search_rankers.register_search_ranker)
     register_detail_provider = staticmethod(show_fields.register_detail_provider)
     register_cli_commands = staticmethod(cli_commands.register_cli_commands)
+    register_media_reader = staticmethod(media_readers.register_media_reader)
+    register_vector_source = staticmethod(vector_sources.register_vector_source)
+    register_item_marker = staticmethod(item_marks.register_item_marker)
 
 
 class Capability(Protocol):

@@ -100,7 +100,7 @@ class ContentLoader(QObject):
             except SearchUnavailable as exc:
                 return [], {}, str(exc)
             scores = {hit.photo_id: hit.score for hit in results.hits if hit.score is not None}
-            rows = browse.rows_for_ids(db, [hit.photo_id for hit in results.hits])
+            rows = browse.rows_for_hits(db, results.hits)
             return rows, scores, results.notice
 
         if text:

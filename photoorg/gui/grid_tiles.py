@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 from photoorg.browse import PhotoRow
 from photoorg.gui.grid import ROW_ROLE
 from photoorg.gui.images import Thumbnails
+from photoorg.gui.motion_preview import HoverPlayer
 from photoorg.gui.theme import ACCENT, SELECTION, icon
 
 if TYPE_CHECKING:
@@ -44,6 +45,17 @@ class TileDelegate(QStyledItemDelegate):
         # Tiles scaled, cropped, turned and rounded once, then blitted: scaling
         # 50 thumbnails on every scroll frame cost more than the 10 ms a frame has.
         self._tiles: OrderedDict[tuple, QPixmap] = OrderedDict()
+        # A Live Photo or video plays on its tile while hovered.
+        self.motion = HoverPlayer(loader.loader, self._repaint_hovered, self)
+
+    def _repaint_hovered(self) -> None:
+        model, row = self.view.model(), self.view.hovered_row
+        index = model.index(row, 0) if model is not None and 0 <= row < model.rowCount() else None
+        shown: PhotoRow | None = index.data(ROW_ROLE) if index is not None else None
+        if shown is None or not shown.motion:
+            self.motion.stop()  # the pointer left the moving tile
+            return
+        self.view.viewport().update(self.view.visualRect(index))
 
     def sizeHint(self, option, index) -> QSize:
         return QSize(self.view.cell_size, self.view.cell_size)
@@ -64,7 +76,10 @@ class TileDelegate(QStyledItemDelegate):
             tint = QColor(SELECTION)
             tint.setAlpha(60)
             painter.fillRect(rect, tint)
-        if pixmap is not None and not pixmap.isNull():
+        moving = self.motion.frame(row.motion, bucket) if hovered and row.motion else None
+        if moving is not None:
+            _draw_moving(painter, moving, frame, row.rotation)
+        elif pixmap is not None and not pixmap.isNull():
             painter.drawPixmap(frame.topLeft(), self._tile(pixmap, row, frame.width(), frame.height()))
         else:
             placeholder = QColor(option.palette.color(QPalette.ColorRole.Text))
@@ -143,7 +158,39 @@ def _draw_filling(painter: QPainter, pixmap, target: QRectF, rotation: int) -> N
     painter.restore()
 
 
+def _draw_moving(painter: QPainter, moving: tuple[QPixmap, QRect], frame: QRect, rotation: int) -> None:
+    strip, part = moving
+    painter.save()
+    clip = QPainterPath()
+    clip.addRoundedRect(QRectF(frame), 4, 4)
+    painter.setClipPath(clip)
+    _draw_filling(painter, strip.copy(part), QRectF(frame), rotation)
+    painter.restore()
+
+
+def _media_badge(painter: QPainter, frame: QRectF, text: str) -> None:
+    """A capability's words on the tile (a video's duration, "RAW+JPEG", "LIVE"),
+    bottom right, a play mark before a duration."""
+    font = QFont(painter.font())
+    font.setPixelSize(11)
+    font.setBold(True)
+    painter.setFont(font)
+    is_duration = text[:1].isdigit()
+    label = f"▶ {text}" if is_duration else text
+    width = painter.fontMetrics().horizontalAdvance(label) + 12
+    if width > frame.width() - 12:
+        return
+    badge = QRectF(frame.right() - width - 6, frame.bottom() - 24, width, 18)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(0, 0, 0, 160))
+    painter.drawRoundedRect(badge, 9, 9)
+    painter.setPen(QColor("white"))
+    painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, label)
+
+
 def _badges(painter: QPainter, frame: QRectF, row: PhotoRow) -> None:
+    if row.badge and frame.width() > 60:
+        _media_badge(painter, frame, row.badge)
     if row.favorite:
         icon("heart-filled", "#ef4444").paint(
             painter, QRect(int(frame.right()) - 26, int(frame.top()) + 6, 20, 20)

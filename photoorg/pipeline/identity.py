@@ -31,7 +31,6 @@ agree within one transaction; split up, its invariants would be scattered.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -45,7 +44,7 @@ from sqlalchemy.orm import Session
 from photoorg.pipeline.work import WorkItem
 from photoorg.progress import CancelToken, Progress, RateMeter
 from photoorg.roots import PHOTOS_GENERATION, root_is_online
-from photoorg.scan.files import read_regular_file
+from photoorg.scan.files import hash_regular_file
 from photoorg.store.db import Database, bump_generation
 from photoorg.store.schema import (
     ASSIGNED_USER,
@@ -88,7 +87,7 @@ class _Row:
 
 def _file_hash(path: str) -> str | None:
     try:
-        return hashlib.sha256(read_regular_file(path)).hexdigest()
+        return hash_regular_file(path)
     except (OSError, ValueError):
         return None  # unreadable or gone: the pipeline records why
 

@@ -39,7 +39,7 @@ def load_stage(spec: StageSpec) -> ImageStage:
 def as_spec(stage: ImageStage | StageSpec) -> StageSpec:
     if isinstance(stage, StageSpec):
         return stage
-    return StageSpec(stage.name, stage.version, lambda: stage)
+    return StageSpec(stage.name, stage.version, lambda: stage, stage.formats)
 
 
 def after_stage_counts(ran: object) -> dict[str, dict[str, int]]:
@@ -306,7 +306,9 @@ class Indexer:
                 )
 
     @staticmethod
-    def _pending_query(stage_name: str, version: str, online_roots: list[int]):
+    def _pending_query(
+        stage_name: str, version: str, online_roots: list[int], formats: frozenset[str] | None = None
+    ):
         processed = exists().where(
             and_(
                 PhotoStage.photo_id == Photo.id,
@@ -314,19 +316,21 @@ class Indexer:
                 PhotoStage.version == version,
             )
         )
-        return select(Photo.id).where(
+        query = select(Photo.id).where(
             Photo.state == PHOTO_OK,
             Photo.missing_since.is_(None),
             Photo.root_id.in_(online_roots),
             not_(processed),
         )
+        return query if formats is None else query.where(Photo.format.in_(sorted(formats)))
 
     def _has_pending(self, specs: list[StageSpec], online_roots: list[int]) -> bool:
         if not online_roots:
             return False
         with self.db.session() as s:
             return any(
-                s.scalar(self._pending_query(spec.name, spec.version, online_roots).limit(1)) is not None
+                s.scalar(self._pending_query(spec.name, spec.version, online_roots, spec.formats).limit(1))
+                is not None
                 for spec in specs
             )
 
@@ -337,7 +341,8 @@ class Indexer:
         needs: dict[int, list[str]] = {}
         with self.db.session() as s:
             for stage in ready:
-                for photo_id in s.scalars(self._pending_query(stage.name, stage.version, online_roots)):
+                pending = self._pending_query(stage.name, stage.version, online_roots, stage.formats)
+                for photo_id in s.scalars(pending):
                     needs.setdefault(photo_id, []).append(stage.name)
             if not needs:
                 return []

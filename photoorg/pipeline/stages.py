@@ -37,6 +37,8 @@ class StageSpec:
     name: str
     version: str
     load: Callable[[], ImageStage]
+    #: the photo formats the stage applies to (videos' "MP4", "MOV"...); None: all
+    formats: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,10 @@ class ImageStage(ABC):
     uses_inference: bool = True
     #: a generation counter to bump (once per written batch) when results are saved
     generation: str | None = None
+    #: the photo formats the stage applies to (a video stage: "MP4", "MOV"...);
+    #: None: every photo. Photos of other formats are never pending for it, so
+    #: adding such a stage to a large library decodes none of its photos again.
+    formats: frozenset[str] | None = None
 
     @property
     @abstractmethod

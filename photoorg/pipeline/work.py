@@ -1,5 +1,9 @@
 """One photo's trip through a decode worker: read once, hash, read metadata,
 decode once at the largest size any pending stage needs, prepare for each stage.
+
+Files a capability's media reader claims (videos, RAW files) take the same trip
+through the reader: the file is hashed in chunks rather than read whole, and the
+reader gives the metadata and the one picture every stage works on.
 """
 
 from __future__ import annotations
@@ -11,9 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from photoorg.errors import PhotoorgError
+from photoorg.extensions.media_readers import MediaReader
 from photoorg.pipeline.cpu_costs import CpuLedger
 from photoorg.pipeline.stages import ImageStage
-from photoorg.scan.files import read_regular_file
+from photoorg.scan.files import hash_regular_file, read_regular_file
+from photoorg.scan.formats import reader_for
 from photoorg.scan.imageio import ImageReadError, decode, open_image
 from photoorg.scan.metadata import PhotoMetadata, read_metadata
 from photoorg.store.schema import PHOTO_FAILED, PHOTO_UNREADABLE
@@ -86,24 +92,14 @@ def process(
     step's CPU time goes to ``ledger`` under the step's name."""
     ledger = ledger or CpuLedger()
     result = WorkResult(item)
+    reader = reader_for(item.path)
+    if reader is not None:
+        return _process_media(item, reader, stages, known_hashes, ledger, result)
     try:
         with ledger.measure("read"):
             data = _read(item.path)
-    except FileNotFoundError:
-        result.vanished = True
-        return result
-    except PermissionError:
-        result.error, result.error_state = "permission denied", PHOTO_UNREADABLE
-        return result
-    except IsADirectoryError:
-        result.vanished = True
-        return result
-    except OSError as exc:  # I/O error, a drive that went away mid-read
-        result.error, result.error_state = (
-            f"could not read the file ({exc.strerror or exc})",
-            PHOTO_UNREADABLE,
-        )
-        return result
+    except OSError as exc:
+        return _read_failure(result, exc)
 
     if not data:
         result.error, result.error_state = "empty file (0 bytes)", PHOTO_FAILED
@@ -122,7 +118,7 @@ def process(
                 # decides which, and reuses results instead of decoding again.
                 result.known_content = True
                 return result
-        wanted = [stages[name] for name in item.stages if name in stages]
+        wanted = _wanted(item, stages, result.metadata)
         if not wanted:
             return result
         with ledger.measure("decode"):
@@ -138,6 +134,77 @@ def process(
     finally:
         del data
 
+    _prepare_stages(result, wanted, decoded, ledger)
+    return result
+
+
+def _read_failure(result: WorkResult, exc: OSError) -> WorkResult:
+    """Record why a file could not be read at all (or that it is gone)."""
+    if isinstance(exc, (FileNotFoundError, IsADirectoryError)):
+        result.vanished = True
+    elif isinstance(exc, PermissionError):
+        result.error, result.error_state = "permission denied", PHOTO_UNREADABLE
+    else:  # I/O error, a drive that went away mid-read
+        result.error, result.error_state = (
+            f"could not read the file ({exc.strerror or exc})",
+            PHOTO_UNREADABLE,
+        )
+    return result
+
+
+def _process_media(
+    item: WorkItem,
+    reader: MediaReader,
+    stages: Mapping[str, ImageStage],
+    known_hashes: Collection[str],
+    ledger: CpuLedger,
+    result: WorkResult,
+) -> WorkResult:
+    """:func:`process` for a file a media reader claims (a video, a RAW file).
+    The metadata comes first: a file the reader refuses (too large) is never hashed."""
+    if item.ingest and item.size == 0:
+        result.error, result.error_state = "empty file (0 bytes)", PHOTO_FAILED
+        return result
+    try:
+        if item.ingest:
+            with ledger.measure("metadata"):
+                result.metadata = reader.read_metadata(item.path)
+            with ledger.measure("hash"):
+                result.content_hash = hash_regular_file(item.path)
+            if result.content_hash in known_hashes:
+                result.known_content = True
+                return result
+        wanted = _wanted(item, stages, result.metadata)
+        if not wanted:
+            return result
+        with ledger.measure("decode"):
+            decoded = reader.decode(item.path, max(stage.min_side for stage in wanted))
+            decoded.info.setdefault(DECODE_SCALE_KEY, 1.0)
+    except ImageReadError as exc:
+        if item.ingest:
+            result.metadata = None
+            result.error, result.error_state = str(exc), PHOTO_FAILED
+        else:
+            result.stage_errors = {name: str(exc) for name in item.stages}
+        return result
+    except OSError as exc:
+        result.metadata = None
+        return _read_failure(result, exc)
+    _prepare_stages(result, wanted, decoded, ledger)
+    return result
+
+
+def _wanted(item: WorkItem, stages: Mapping[str, ImageStage], metadata: PhotoMetadata | None) -> list:
+    """The pending stages that apply to this file: a stage for some formats
+    alone (videos) is left out for the others."""
+    wanted = [stages[name] for name in item.stages if name in stages]
+    if metadata is None:  # pending work: the pending query checked the format
+        return wanted
+    return [stage for stage in wanted if stage.formats is None or metadata.format in stage.formats]
+
+
+def _prepare_stages(result: WorkResult, wanted: list[ImageStage], decoded, ledger: CpuLedger) -> None:
+    item = result.item
     for stage in wanted:
         try:
             with ledger.measure(stage.name):
@@ -153,4 +220,3 @@ def process(
             result.prepared[stage.name] = prepared
         else:
             result.outputs[stage.name] = prepared
-    return result

@@ -10,6 +10,7 @@ object that would be read, so ``/dev/zero`` is never streamed into memory.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
 
@@ -38,17 +39,29 @@ class NotRegularFileError(OSError):
         super().__init__(errno.EINVAL, f"not a regular file: {kind_of(mode)}", path)
 
 
-def read_regular_file(path: str) -> bytes:
-    """The whole content of a regular file. Raises :class:`NotRegularFileError`
+def open_regular_file(path: str):
+    """A binary read handle on a regular file. Raises :class:`NotRegularFileError`
     for anything else, and OSError as ``open`` would."""
     fd = os.open(path, _OPEN_FLAGS)
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
             raise NotRegularFileError(path, mode)
-        handle = os.fdopen(fd, "rb")
+        return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
         raise
-    with handle:
+
+
+def read_regular_file(path: str) -> bytes:
+    """The whole content of a regular file. Raises :class:`NotRegularFileError`
+    for anything else, and OSError as ``open`` would."""
+    with open_regular_file(path) as handle:
         return handle.read()
+
+
+def hash_regular_file(path: str) -> str:
+    """The SHA-256 of a regular file, read in chunks: a video of several GB is
+    hashed in constant memory. Raises as :func:`read_regular_file`."""
+    with open_regular_file(path) as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()

@@ -12,7 +12,7 @@ import warnings
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from photoorg.scan.formats import register_formats
+from photoorg.scan.formats import reader_for, register_formats
 
 # Anything larger is refused before its pixels are decoded: a file that claims
 # to be 100,000 x 100,000 would otherwise take tens of GB of memory.
@@ -93,7 +93,11 @@ def _describe(exc: BaseException) -> str:
 
 
 def load_upright(path: str, min_side: int = 0) -> Image.Image:
-    """Open and decode a file in one call (viewer, on-demand thumbnails)."""
+    """Open and decode a file in one call (viewer, on-demand thumbnails). A file
+    a media reader claims (a video, a RAW file) gives the reader's picture."""
+    reader = reader_for(path)
+    if reader is not None:
+        return reader.decode(path, min_side)
     with open(path, "rb") as handle:
         data = handle.read()
     return decode(open_image(data), min_side)

@@ -314,8 +314,17 @@ def read_metadata(image: Image.Image) -> PhotoMetadata:
 
 def read_metadata_file(path: str | os.PathLike) -> PhotoMetadata | None:
     """Read a file's metadata from its headers alone, without reading or
-    decoding the pixels; None when the file can't be opened as an image."""
-    from photoorg.scan.formats import register_formats
+    decoding the pixels; None when the file can't be opened as an image. A
+    file a media reader claims (a video, a RAW file) is read by the reader."""
+    from photoorg.scan.formats import reader_for, register_formats
+    from photoorg.scan.imageio import ImageReadError
+
+    media_reader = reader_for(os.fspath(path))
+    if media_reader is not None:
+        try:
+            return media_reader.read_metadata(os.fspath(path))
+        except (ImageReadError, OSError):
+            return None
 
     register_formats()
     try:

@@ -1,4 +1,4 @@
-"""Walking a root folder: every image file with its size and mtime.
+"""Walking a root folder: every image (or video, RAW file) with its size and mtime.
 
 The walk never raises for what it finds on disk. Unreadable folders and link
 loops come back as :class:`WalkProblem`; hidden and system folders are skipped;
@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from photoorg.scan.files import kind_of
-from photoorg.scan.formats import is_image_name
+from photoorg.scan.formats import has_extension, indexable_extensions
 
 # Folders that hold the system's or other apps' internals, never the user's photos.
 SYSTEM_FOLDERS = frozenset(
@@ -136,6 +136,7 @@ def walk(
     except OSError as exc:
         yield WalkProblem(root, _reason(exc), unreadable_folder=True)
         return
+    wanted = indexable_extensions()  # once per walk: the readers don't change during it
     links = _LinkPolicy(allowed if allowed is not None else [root], exclude, follow_external_links)
     seen: set[tuple[int, int]] = {(top.st_dev, top.st_ino)}
     stack = [root]
@@ -155,7 +156,7 @@ def walk(
             if _is_link(entry) and not name.startswith("."):
                 refusal = links.refusal(entry.path)
                 if refusal is not None:
-                    if (_is_dir(entry) and not is_skipped_folder(name)) or is_image_name(name):
+                    if (_is_dir(entry) and not is_skipped_folder(name)) or has_extension(name, wanted):
                         yield WalkProblem(entry.path, refusal)
                     continue
             try:
@@ -181,7 +182,7 @@ def walk(
                 seen.add(key)
                 subfolders.append(entry.path)
                 continue
-            if name.startswith(".") or not is_image_name(name):
+            if name.startswith(".") or not has_extension(name, wanted):
                 continue
             if check_windows_attrs and _hidden_on_windows(entry):
                 continue

@@ -18,6 +18,7 @@ from photoorg.errors import AlbumNotFound, ModelUnavailableError, PhotoorgError
 from photoorg.extensions.fallback_rankers import fallback_rankers
 from photoorg.extensions.query_rewriters import query_rewriters
 from photoorg.extensions.search_rankers import search_rankers
+from photoorg.extensions.vector_sources import VectorSource, vector_sources
 from photoorg.ml.clip import ClipEncoder
 from photoorg.ml.registry import ModelChoice
 from photoorg.search.filters import SearchFilters, filter_clauses, filtered_photo_ids, visible_photos
@@ -40,9 +41,14 @@ class SearchHit:
     photo_id: int
     path: str
     score: float | None
+    #: seconds into a video where the match is (its best keyframe); None for photos
+    at: float | None = None
 
     def as_dict(self) -> dict:
-        return {"path": self.path, "score": None if self.score is None else round(self.score, 4)}
+        found = {"path": self.path, "score": None if self.score is None else round(self.score, 4)}
+        if self.at is not None:
+            found["time"] = round(self.at, 2)
+        return found
 
 
 @dataclass
@@ -65,6 +71,7 @@ class SearchEngine:
         self._choice_for = choice_for
         self._index: VectorIndex | None = None
         self._index_key: str | None = None
+        self._source_indexes: dict[tuple[str, int], VectorIndex] = {}
         self._lock = threading.Lock()
         self._preparing = threading.Event()
         self._prepared = threading.Event()
@@ -115,13 +122,60 @@ class SearchEngine:
         with self.db.session() as s:
             return np.fromiter(s.scalars(filtered_photo_ids(filters)), dtype=np.int64)
 
-    def _paths(self, ranked: list[tuple[int, float | None]]) -> list[SearchHit]:
+    def _paths(
+        self, ranked: list[tuple[int, float | None]], times: dict[int, float] | None = None
+    ) -> list[SearchHit]:
         if not ranked:
             return []
         ids = [pid for pid, _ in ranked]
+        times = times or {}
         with self.db.session() as s:
             paths = dict(s.execute(select(Photo.id, Photo.path).where(Photo.id.in_(ids))).all())
-        return [SearchHit(pid, paths[pid], score) for pid, score in ranked if pid in paths]
+        return [SearchHit(pid, paths[pid], score, times.get(pid)) for pid, score in ranked if pid in paths]
+
+    def source_index(self, index: VectorIndex, name: str, source: VectorSource) -> VectorIndex:
+        """The index of a capability's vectors (a video's keyframes) under the
+        model of ``index``, kept for the life of the engine like the main one."""
+        key = (name, index.model_id)
+        with self._lock:
+            found = self._source_indexes.get(key)
+            if found is None:
+                found = VectorIndex(self.db, index.model_id, index.dim, source=source.table)
+                self._source_indexes[key] = found
+            return found
+
+    def _with_sources(
+        self,
+        index: VectorIndex,
+        vector: np.ndarray,
+        ranked: list[tuple[int, float]],
+        limit: int,
+        allowed: np.ndarray | None,
+        min_score: float | None,
+    ) -> tuple[list[tuple[int, float]], dict[int, float]]:
+        """The ranking with each photo's best vector of every source (a video's
+        best keyframe) taken into account, and where in the photo that is."""
+        sources = vector_sources()
+        if not sources:
+            return ranked, {}
+        best = dict(ranked)
+        located: dict[int, str] = {}
+        for name, source in sources.items():
+            extra = self.source_index(index, name, source)
+            # A video has several rows: ask for more so that `limit` photos come back.
+            for photo_id, score in extra.rank(vector, limit * 4, allowed=allowed, min_score=min_score):
+                best[photo_id] = max(score, best.get(photo_id, -2.0))
+                located.setdefault(photo_id, name)
+        merged = sorted(best.items(), key=lambda item: -item[1])[:limit]
+        times: dict[int, float] = {}
+        wanted = {pid for pid, _ in merged}
+        with self.db.session() as s:
+            for photo_id, name in located.items():
+                if photo_id in wanted:
+                    at = sources[name].locate(s, photo_id, index.model_id, vector)
+                    if at is not None:
+                        times[photo_id] = at
+        return merged, times
 
     def _resolve_album(self, name: str | None, filters: SearchFilters) -> SearchFilters:
         if not name:
@@ -161,8 +215,10 @@ class SearchEngine:
             results = self._fallback(parsed.text, combined, limit, exc, matched)
         else:
             vector = encoder.encode_query(parsed.text)
-            ranked = index.rank(vector, limit, allowed=self._allowed(combined), min_score=min_score)
-            results = SearchResults(self._paths(ranked), "clip", filters=combined)
+            allowed = self._allowed(combined)
+            ranked = index.rank(vector, limit, allowed=allowed, min_score=min_score)
+            ranked, times = self._with_sources(index, vector, ranked, limit, allowed, min_score)
+            results = SearchResults(self._paths(ranked, times), "clip", filters=combined)
         results.hits = self._fused(results.hits, matched, limit)
         if sort == SORT_DATE:
             results.hits = self._by_date(results.hits)

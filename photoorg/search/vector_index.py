@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Generator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -52,19 +53,48 @@ REBUILD_MIN_ROWS = 2_000
 # through the IVF.
 EXACT_FILTER_ROWS = 50_000
 EXACT_FILTER_SHARE = 0.2
-_COUNTERS = (EMBEDDINGS_GENERATION, PHOTOS_GENERATION)
 
 
-def store_dir(db: Database, model_id: int) -> Path:
-    return db.path.parent / "vectors" / f"model-{model_id}"
+def store_dir(db: Database, model_id: int, source: VectorTable | None = None) -> Path:
+    suffix = f"-{source.suffix}" if source is not None and source.suffix else ""
+    return db.path.parent / "vectors" / f"model-{model_id}{suffix}"
+
+
+def token_setting(model_id: int, source: VectorTable | None = None) -> str:
+    key = TOKEN_SETTING.format(model_id=model_id)
+    return f"{key}:{source.suffix}" if source is not None and source.suffix else key
+
+
+@dataclass(frozen=True)
+class VectorTable:
+    """A table of vectors the index can serve: ``id`` (only grows), ``photo_id``,
+    ``model_id``, ``vector``. The photos' embeddings are one; a capability may
+    keep more vectors per photo in its own (a video's keyframes)."""
+
+    table: str
+    generation: str
+    #: the snapshot's folder beside the model's, and its token setting: "" for the embeddings
+    suffix: str = ""
+
+
+EMBEDDINGS = VectorTable("embeddings", EMBEDDINGS_GENERATION)
 
 
 class VectorIndex:
-    def __init__(self, db: Database, model_id: int, dim: int, folder: Path | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        model_id: int,
+        dim: int,
+        folder: Path | None = None,
+        source: VectorTable = EMBEDDINGS,
+    ) -> None:
         self.db = db
         self.model_id = model_id
         self.dim = dim
-        self.folder = folder or store_dir(db, model_id)
+        self.source = source
+        self.folder = folder or store_dir(db, model_id, source)
+        self.token_key = token_setting(model_id, source)
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
         self._alive: np.ndarray | None = None  # snapshot rows still in the database (None: all)
@@ -88,16 +118,13 @@ class VectorIndex:
         with self._lock:
             # One connection for both reads: this runs before every query.
             with self.db.session() as s:
+                counters = (self.source.generation, PHOTOS_GENERATION)
                 generations = dict(
-                    s.execute(select(Counter.name, Counter.value).where(Counter.name.in_(_COUNTERS))).all()
+                    s.execute(select(Counter.name, Counter.value).where(Counter.name.in_(counters))).all()
                 )
-                token = s.scalar(
-                    select(Setting.value).where(Setting.key == TOKEN_SETTING.format(model_id=self.model_id))
-                )
-            generations = {
-                name: generations.get(name, 0) for name in (EMBEDDINGS_GENERATION, PHOTOS_GENERATION)
-            }
-            state = (generations[EMBEDDINGS_GENERATION], token)
+                token = s.scalar(select(Setting.value).where(Setting.key == self.token_key))
+            generations = {name: generations.get(name, 0) for name in counters}
+            state = (generations[self.source.generation], token)
             if self._state is None or state != self._state[0]:
                 self._sync(token)
             if self._state is None or generations[PHOTOS_GENERATION] != self._state[1]:
@@ -152,10 +179,11 @@ class VectorIndex:
         with self.db.session() as s:
             connection = s.connection()
             count = connection.exec_driver_sql(
-                "SELECT count(*) FROM embeddings WHERE model_id = ?", (self.model_id,)
+                f"SELECT count(*) FROM {self.source.table} WHERE model_id = ?", (self.model_id,)
             ).scalar()
             tail = connection.exec_driver_sql(
-                "SELECT id, photo_id, vector FROM embeddings WHERE model_id = ? AND id > ? ORDER BY id",
+                f"SELECT id, photo_id, vector FROM {self.source.table} "
+                "WHERE model_id = ? AND id > ? ORDER BY id",
                 (self.model_id, snapshot.max_row_id),
             ).fetchall()
             alive = None
@@ -165,7 +193,7 @@ class VectorIndex:
                     (
                         r[0]
                         for r in connection.exec_driver_sql(
-                            "SELECT id FROM embeddings WHERE model_id = ? AND id <= ?",
+                            f"SELECT id FROM {self.source.table} WHERE model_id = ? AND id <= ?",
                             (self.model_id, snapshot.max_row_id),
                         )
                     ),
@@ -199,7 +227,7 @@ class VectorIndex:
                 model_id=self.model_id,
                 ivf_min_rows=vector_store.IVF_MIN_ROWS if ivf else len(matrix) + 1,
             )
-            self.db.set_setting(TOKEN_SETTING.format(model_id=self.model_id), token)
+            self.db.set_setting(self.token_key, token)
         except (OSError, SQLAlchemyError) as exc:
             # A read-only library: search from memory, rebuilt per process.
             log.info("search index kept in memory only: %s", exc)
@@ -213,7 +241,8 @@ class VectorIndex:
         row_chunks, photo_chunks, vector_chunks = [], [], []
         with self.db.session() as s:
             cursor = s.connection().exec_driver_sql(
-                "SELECT id, photo_id, vector FROM embeddings WHERE model_id = ? ORDER BY id", (self.model_id,)
+                f"SELECT id, photo_id, vector FROM {self.source.table} WHERE model_id = ? ORDER BY id",
+                (self.model_id,),
             )
             while rows := cursor.fetchmany(20_000):
                 row_chunks.append(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
@@ -354,7 +383,9 @@ class VectorIndex:
         return ids[candidates], np.asarray(scores[candidates], dtype=np.float32)
 
 
-def update_vector_store(db: Database, model_key: str) -> Generator[Progress, None, dict[str, dict[str, int]]]:
+def update_vector_store(
+    db: Database, model_key: str, source: VectorTable = EMBEDDINGS, stage: str = STAGE
+) -> Generator[Progress, None, dict[str, dict[str, int]]]:
     """After an index run: rewrite the model's snapshot (with its IVF when the
     library is large enough) once the changes since the last one pile up."""
     from photoorg.store.schema import Model
@@ -363,10 +394,10 @@ def update_vector_store(db: Database, model_key: str) -> Generator[Progress, Non
         model = s.scalar(select(Model).where(Model.key == model_key))
     if model is None:
         return {}
-    token_key = TOKEN_SETTING.format(model_id=model.id)
+    token_key = token_setting(model.id, source)
     before = db.get_setting(token_key)
-    yield Progress(STAGE, 0, None, message="Updating the search index")
-    index = VectorIndex(db, model.id, model.dim)
+    yield Progress(stage, 0, None, message="Updating the search index")
+    index = VectorIndex(db, model.id, model.dim, source=source)
     # No usable snapshot: build it once, IVF included (refresh() would first
     # write one without, reading every vector twice).
     if index.valid_snapshot(before) is None or index.needs_rebuild():
@@ -374,5 +405,5 @@ def update_vector_store(db: Database, model_key: str) -> Generator[Progress, Non
     if db.get_setting(token_key) == before:
         return {}
     count = len(index)
-    yield Progress(STAGE, count, count, message="Updating the search index")
-    return {STAGE: {"done": count, "failed": 0}}
+    yield Progress(stage, count, count, message="Updating the search index")
+    return {stage: {"done": count, "failed": 0}}

@@ -1,0 +1,34 @@
+"""Camera RAW files (CR2, CR3, NEF, ARW, RAF, ORF, RW2, DNG, PEF) through
+rawpy (LibRaw): indexed like photos, shown by their embedded preview, and
+demosaiced only when the preview is too small. A RAW file beside a JPEG of the
+same name (RAW+JPEG shooting) shows as one item with a badge; each file keeps
+its own row, so moves, trash and the index treat both.
+
+rawpy is an optional extra (``pip install photoorg[raw]``; MIT, with LibRaw
+under LGPL 2.1 or CDDL 1.0). Without it, RAW files are not indexed.
+
+This file stays free of imports: every ``import photoorg.raw.<module>`` runs it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from photoorg.extensions import Extensions
+
+
+def available() -> bool:
+    """Whether rawpy is installed (the capability registers nothing without it)."""
+    return importlib.util.find_spec("rawpy") is not None
+
+
+def register(ext: Extensions) -> None:
+    if not available():
+        return
+    from photoorg.raw.pairs import raw_marks
+    from photoorg.raw.reader import READER
+
+    ext.register_media_reader(READER)
+    ext.register_item_marker("raw", raw_marks)
