@@ -23,6 +23,7 @@ from photoorg.extensions import (
     cli_commands,
     fallback_rankers,
     filter_clauses,
+    library_closing,
     query_keys,
     query_rewriters,
     schemas,
@@ -50,6 +51,7 @@ class Extensions:
     register_search_ranker = staticmethod(search_rankers.register_search_ranker)
     register_detail_provider = staticmethod(show_fields.register_detail_provider)
     register_cli_commands = staticmethod(cli_commands.register_cli_commands)
+    register_library_closing = staticmethod(library_closing.register_library_closing)
 
 
 class Capability(Protocol):
