@@ -14,5 +14,6 @@ from photoorg.gui.features.people import PeopleGui
 from photoorg.gui.features.places import PlacesGui
 from photoorg.gui.features.tags import TagsGui
 from photoorg.gui.features.text import TextGui
+from photoorg.gui.features.xmp import XmpGui
 
-CAPABILITIES: tuple[type[GuiCapability], ...] = (TagsGui, PeopleGui, PlacesGui, TextGui)
+CAPABILITIES: tuple[type[GuiCapability], ...] = (TagsGui, PeopleGui, PlacesGui, TextGui, XmpGui)
