@@ -93,7 +93,9 @@ def register(subparsers, common: argparse.ArgumentParser) -> None:
         "Lightroom wrote are read at every index; these commands do it on demand, and write photoorg's "
         "decisions back.",
     )
-    actions = xmp.add_subparsers(dest="action", metavar="ACTION", required=True)
+    # `photoorg xmp` alone says whether write-back is on.
+    xmp.set_defaults(handler=cmd_write_back, mode=None)
+    actions = xmp.add_subparsers(dest="action", metavar="ACTION")
 
     def action(name: str, handler, help_text: str) -> argparse.ArgumentParser:
         # `common` suppresses its defaults, so options given before the action survive it.

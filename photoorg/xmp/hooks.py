@@ -8,7 +8,9 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Generator
+from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -42,16 +44,27 @@ def import_after_index(library: Library) -> AfterIndexStep:
     return step
 
 
+def _maybe_pending(database: Path) -> bool:
+    """Whether photos wait to be written. Read through a read-only connection:
+    closing one never checkpoints, so a command that changed nothing (``status``)
+    leaves the library's files exactly as it found them."""
+    try:
+        con = sqlite3.connect(f"file:{quote(str(database))}?mode=ro", uri=True, timeout=30)
+        try:
+            return con.execute("SELECT 1 FROM xmp_pending LIMIT 1").fetchone() is not None
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return True  # can't tell: the writer looks, and says what it can't do
+
+
 def write_pending_on_close(library: Library) -> None:
-    if library.db.read_only:
+    if library.db.read_only or not _maybe_pending(library.paths.database):
         return
     try:
-        with library.db.session() as s:
-            if not store.pending_ids(s, limit=1):
-                return
         run_to_end(write_pending(library.db))
     except (PhotoorgError, OSError, SQLAlchemyError, sqlite3.Error) as exc:
-        # Closing must finish; the photos stay queued only if the queue was not taken.
+        # Closing must finish; the photo is written with its next change, or by `xmp export`.
         log.warning("XMP write-back did not finish: %s", exc)
 
 

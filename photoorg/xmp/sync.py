@@ -257,6 +257,11 @@ def write_pending(db: Database, token: CancelToken | None = None) -> Generator[P
         ids = store.pending_ids(s)
     if not ids:
         return XmpReport()
+    reason = unavailable_reason()
+    if mode != OFF and reason:
+        # Kept queued: written once the bindings are installed (or by `xmp export`).
+        log.warning("%s", reason)
+        return XmpReport()
     with db.transaction() as s:
         store.unqueue(s, ids)
     if mode == OFF:
