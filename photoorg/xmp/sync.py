@@ -16,6 +16,7 @@ from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
 
 from photoorg.errors import PhotoorgError
 from photoorg.photos import find_photo
@@ -28,11 +29,18 @@ from photoorg.store.schema import Face, Photo
 from photoorg.tags.vocabulary import TagTree
 from photoorg.xmp import store
 from photoorg.xmp.importer import ImportPlan, apply_plans, plan_import
+from photoorg.xmp.model import XmpRecord
 from photoorg.xmp.read import UnreadableSidecar, find_sidecar, folder_sidecars, read_photo_xmp
 from photoorg.xmp.settings import OFF, write_back_mode
 from photoorg.xmp.store import PhotoState
 from photoorg.xmp.wanted import wanted_metadata
-from photoorg.xmp.writer import WriteBackUnavailable, XmpWriteError, unavailable_reason, write_xmp
+from photoorg.xmp.writer import (
+    WriteBackUnavailable,
+    WriteResult,
+    XmpWriteError,
+    unavailable_reason,
+    write_xmp,
+)
 
 log = logging.getLogger(__name__)
 
@@ -115,13 +123,14 @@ def import_photos(
     token: CancelToken | None = None,
 ) -> Generator[Progress, None, XmpReport]:
     """Read the XMP of the photos whose files or sidecars changed (all of them
-    with ``force``) and import it; ``dry_run`` plans without changing anything."""
+    with ``force``) and import it; ``dry_run`` plans without changing anything.
+    Files are read one by one; the database is read and written once per batch."""
     report = XmpReport(dry_run=dry_run)
     with db.session() as s:
         states = store.load_states(s)
     faces = _face_counts(db)
     listings: dict[str, dict[str, int]] = {}
-    pending: list[tuple[ImportPlan, PhotoState]] = []
+    batch: list[tuple[XmpRecord | None, PhotoState]] = []
     total = len(photos)
     for done, photo in enumerate(photos, start=1):
         if token is not None:
@@ -144,62 +153,62 @@ def import_photos(
             try:
                 record = read_photo_xmp(photo.path, new_state.sidecar)
             except UnreadableSidecar as exc:
-                report.failed[photo.path] = str(exc)
-                new_state.error = str(exc)
-                if not dry_run:
-                    with db.transaction() as s:
-                        store.save_state(s, new_state)
-                continue
-            report.read += 1
-            new_state.label = record.label
-            new_state.regions = [region.as_dict() for region in record.regions]
-            with db.session() as s:
-                current = s.get(Photo, photo.id)
-                plan = plan_import(s, current, record, new_state.applied) if current else None
-            if plan is not None:
-                new_state.applied = plan.applied
-                pending.append((plan, new_state))
-        if len(pending) >= BATCH:
-            _apply(db, pending, report, dry_run)
+                report.failed[photo.path] = new_state.error = str(exc)
+                record = None
+            else:
+                report.read += 1
+                new_state.label = record.label
+                new_state.regions = [region.as_dict() for region in record.regions]
+            batch.append((record, new_state))
+        if len(batch) >= BATCH:
+            _import_batch(db, batch, report)
         if done % 500 == 0 or done == total:
             yield Progress(STAGE, done, total, message="Reading XMP metadata")
-    _apply(db, pending, report, dry_run)
+    _import_batch(db, batch, report)
     return report
 
 
-def _apply(db: Database, pending: list[tuple[ImportPlan, PhotoState]], report: XmpReport, dry_run) -> None:
-    plans = [plan for plan, _ in pending]
+def _import_batch(db: Database, batch: list[tuple[XmpRecord | None, PhotoState]], report: XmpReport) -> None:
+    if not batch:
+        return
+    plans = []
+    with db.session() as s:
+        for record, state in batch:
+            photo = s.get(Photo, state.photo_id)
+            if record is not None and photo is not None:
+                plan = plan_import(s, photo, record, state.applied)
+                state.applied = plan.applied
+                plans.append(plan)
     report.imported += [plan for plan in plans if plan.changes()]
-    if not dry_run and pending:
+    if not report.dry_run:
         apply_plans(db, plans)
         with db.transaction() as s:
-            for _, state in pending:
+            for _, state in batch:
                 store.save_state(s, state)
-    pending.clear()
+    batch.clear()
 
 
 # -- writing ------------------------------------------------------------------------------------------------
 
 
-def _after_write(db: Database, photo: Photo, result, applied: dict) -> None:
+def _after_write(s: Session, photo: Photo, result: WriteResult, applied: dict) -> None:
     """Remember what was written, so the next index run does not read it back
     as another tool's change (nor re-analyse a file whose XMP alone changed)."""
     stat = os.stat(result.target)
-    with db.transaction() as s:
-        state = store.load_states(s, [photo.id]).get(photo.id)
-        state = state or PhotoState(photo.id, None, None, photo.size, photo.mtime_ns, applied=applied)
-        if result.embedded:
-            digest = hashlib.sha256(read_regular_file(photo.path)).hexdigest()
-            s.execute(
-                update(Photo)
-                .where(Photo.id == photo.id)
-                .values(size=stat.st_size, mtime_ns=stat.st_mtime_ns, content_hash=digest)
-            )
-            bump_generation(s, PHOTOS_GENERATION)
-            state.file_size, state.file_mtime_ns = stat.st_size, stat.st_mtime_ns
-        else:
-            state.sidecar, state.sidecar_mtime_ns = result.target, stat.st_mtime_ns
-        store.save_state(s, state)
+    state = store.load_states(s, [photo.id]).get(photo.id)
+    state = state or PhotoState(photo.id, None, None, photo.size, photo.mtime_ns, applied=applied)
+    if result.embedded:
+        digest = hashlib.sha256(read_regular_file(photo.path)).hexdigest()
+        s.execute(
+            update(Photo)
+            .where(Photo.id == photo.id)
+            .values(size=stat.st_size, mtime_ns=stat.st_mtime_ns, content_hash=digest)
+        )
+        bump_generation(s, PHOTOS_GENERATION)
+        state.file_size, state.file_mtime_ns = stat.st_size, stat.st_mtime_ns
+    else:
+        state.sidecar, state.sidecar_mtime_ns = result.target, stat.st_mtime_ns
+    store.save_state(s, state)
 
 
 def write_photos(
@@ -212,39 +221,45 @@ def write_photos(
 ) -> Generator[Progress, None, XmpReport]:
     """Write each photo's decisions as XMP (``mode``: sidecar or embedded).
     Changes another tool made since the last read are imported first, so
-    writing never undoes them."""
+    writing never undoes them. The database is read and written once per batch."""
     if not dry_run and (reason := unavailable_reason()):
         raise WriteBackUnavailable(reason)
     refreshed = yield from import_photos(db, photos, dry_run=dry_run, token=token)
     report = XmpReport(dry_run=dry_run, checked=len(photos), imported=refreshed.imported)
     report.failed.update(refreshed.failed)
     tree = TagTree.load(db)
-    with db.session() as s:
-        states = store.load_states(s, [p.id for p in photos])
-    for done, photo in enumerate(photos, start=1):
-        if token is not None:
-            token.checkpoint()
-        if photo.path in report.failed:
-            continue
-        applied = states[photo.id].applied if photo.id in states else {}
+    todo = [photo for photo in photos if photo.path not in report.failed]
+    for first in range(0, len(todo), BATCH):
+        chunk = todo[first : first + BATCH]
         with db.session() as s:
-            current = s.get(Photo, photo.id)
-            if current is None:
+            states = store.load_states(s, [p.id for p in chunk])
+            wanted = []
+            for photo in chunk:
+                current = s.get(Photo, photo.id)
+                if current is not None:
+                    applied = states[photo.id].applied if photo.id in states else {}
+                    wanted.append((current, applied, wanted_metadata(s, current, tree, applied)))
+        written = []
+        for current, applied, metadata in wanted:
+            if token is not None:
+                token.checkpoint()
+            try:
+                result = write_xmp(
+                    current.path, metadata, mode, orientation=current.orientation, dry_run=dry_run
+                )
+            except (XmpWriteError, OSError) as exc:
+                report.failed[current.path] = str(exc) if isinstance(exc, PhotoorgError) else exc.strerror
                 continue
-            wanted = wanted_metadata(s, current, tree, applied)
-        try:
-            result = write_xmp(photo.path, wanted, mode, orientation=photo.orientation, dry_run=dry_run)
-        except (XmpWriteError, OSError) as exc:
-            report.failed[photo.path] = str(exc) if isinstance(exc, PhotoorgError) else str(exc.strerror)
-            continue
-        if not result.changed:
-            report.unchanged += 1
-        else:
-            report.written.append({"path": photo.path, **result.as_dict()})
-            if not dry_run:
-                _after_write(db, current, result, applied)
-        if done % 100 == 0 or done == len(photos):
-            yield Progress(STAGE, done, len(photos), message="Writing XMP metadata")
+            if not result.changed:
+                report.unchanged += 1
+                continue
+            report.written.append({"path": current.path, **result.as_dict()})
+            written.append((current, result, applied))
+        if written and not dry_run:
+            with db.transaction() as s:
+                for current, result, applied in written:
+                    _after_write(s, current, result, applied)
+        yield Progress(STAGE, min(first + BATCH, len(todo)), len(todo), message="Writing XMP metadata")
     return report
 
 
