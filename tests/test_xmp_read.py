@@ -233,3 +233,24 @@ def _index(library, folder):
     stages = [spec for spec in library.stage_specs() if spec.name == "thumbnail"]
     for _ in library.indexer(stages).run():
         pass
+
+
+def test_without_the_exiv2_bindings_reading_works_and_write_back_says_what_to_install(
+    capsys, library, tmp_path, monkeypatch
+):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "exiv2", None)  # as if the optional extra were not installed
+    folder = tmp_path / "Pictures"
+    photo = make_photo(folder / "lunch.jpg")
+    (folder / "lunch.jpg.xmp").write_text(digikam_sidecar(rating=4), encoding="utf-8")
+    _index(library, folder)
+    assert _photo(library, photo).rating == 4
+    lib = library.paths.root
+    code, _, err = run_cli(capsys, "xmp", "write-back", "sidecar", "--library", lib)
+    assert code == 1 and 'pip install "photoorg[xmp]"' in err and "Traceback" not in err
+    code, _, err = run_cli(capsys, "xmp", "export", "--library", lib)
+    assert code == 1 and "needs the exiv2 bindings" in err
+    shown = run_cli_json(capsys, "xmp", "--library", lib)
+    assert shown == {"write_back": "off", "available": False, "reason": shown["reason"]} and shown["reason"]
+    assert sorted(os.listdir(folder)) == ["lunch.jpg", "lunch.jpg.xmp"]  # nothing written

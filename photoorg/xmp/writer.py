@@ -57,7 +57,11 @@ class XmpWriteError(PhotoorgError):
 
 def unavailable_reason() -> str | None:
     """Why write-back can't run here, or None when it can."""
-    if importlib.util.find_spec("exiv2") is None:
+    try:
+        found = importlib.util.find_spec("exiv2") is not None
+    except (ImportError, ValueError):  # a broken install, or blocked in sys.modules
+        found = False
+    if not found:
         return (
             'XMP write-back needs the exiv2 bindings (GPL): pip install "photoorg[xmp]". '
             "Reading XMP works without them."
