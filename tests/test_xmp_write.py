@@ -191,3 +191,19 @@ def test_cli_export_dry_run_and_write_back_setting(capsys, library, tmp_path):
     code, _, err = run_cli(capsys, "rate", "5", photo, "--library", lib)
     assert code == 0, err
     assert read_back(photo)["rating"] == 5  # embedded: inside the JPEG
+
+
+def test_embedded_write_into_a_tiff(library, tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "Pictures"
+    photo = make_photo(folder / "scan.tif", size=(120, 90))
+    pixels = Image.open(photo).tobytes()
+    _index(library, folder)
+    organize.set_rating(library.db, [find_photo(library.db, photo).id], 2)
+    annotations.set_caption(library.db, find_photo(library.db, photo).id, "Grandma's letter")
+    report = run_to_end(write_photos(library.db, select_photos(library.db), EMBEDDED))
+    assert [(w["target"], w["embedded"]) for w in report.written] == [(str(photo), True)]
+    assert Image.open(photo).tobytes() == pixels
+    seen = read_back(photo)
+    assert (seen["rating"], seen["caption"]) == (2, "Grandma's letter")

@@ -108,7 +108,7 @@ def plan_import(session: Session, photo: Photo, record: XmpRecord, applied: dict
         plan, "favorite", bool(photo.favorite), favorite, False
     ):
         plan.favorite = favorite
-    caption = record.caption[: annotations.MAX_CAPTION].strip() if record.caption else None
+    caption = (record.caption or "")[: annotations.MAX_CAPTION].strip() or None
     if (caption is not None or "caption" in applied) and _follow(
         plan, "caption", photo.caption, caption, None
     ):

@@ -159,9 +159,24 @@ def _seed_sidecar(path: str) -> str | None:
     return next((name for name in sidecar_names(path) if os.path.isfile(name)), None)
 
 
+def _packet_inside(path: str) -> bytes | None:
+    """The file's XMP: through Pillow, else through exiv2 (a DNG Pillow can't
+    open), so a packet it holds is never taken for none and overwritten."""
+    packet = embedded_packet(path)
+    if packet is None and unavailable_reason() is None:
+        exiv2 = _exiv2()
+        try:
+            image = exiv2.ImageFactory.open(path)
+            image.readMetadata()
+            packet = str(image.xmpPacket()).encode("utf-8") or None
+        except exiv2.Exiv2Error as exc:
+            raise XmpWriteError(f"Can't read the XMP of {path}: {exc.args[-1] if exc.args else exc}") from exc
+    return packet
+
+
 def _current(path: str, target: str, embedded: bool, seed: str | None) -> XmpRecord:
     if embedded:
-        packet = embedded_packet(path)
+        packet = _packet_inside(path)
     elif seed is not None:
         with open(seed, "rb") as handle:
             packet = handle.read()
