@@ -60,13 +60,3 @@ class XmpRecord:
             regions=self.regions or base.regions,
             applied_to=self.applied_to if self.regions else base.applied_to,
         )
-
-    def is_empty(self) -> bool:
-        return (
-            self.rating is None
-            and self.label is None
-            and self.caption is None
-            and not self.keywords
-            and not self.paths
-            and not self.regions
-        )

@@ -184,14 +184,5 @@ def pending_ids(session: Session, limit: int | None = None) -> list[int]:
     return list(session.scalars(query.limit(limit) if limit else query))
 
 
-def queue(session: Session, photo_ids: Iterable[int]) -> None:
-    rows = [{"photo_id": i} for i in photo_ids]
-    if rows:
-        session.execute(insert(xmp_pending).prefix_with("OR IGNORE"), rows)
-
-
-def unqueue(session: Session, photo_ids: Iterable[int] | None = None) -> None:
-    if photo_ids is None:
-        session.execute(delete(xmp_pending))
-        return
+def unqueue(session: Session, photo_ids: Iterable[int]) -> None:
     session.execute(delete(xmp_pending).where(xmp_pending.c.photo_id.in_(list(photo_ids))))
