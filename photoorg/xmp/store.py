@@ -179,9 +179,8 @@ def save_state(session: Session, state: PhotoState) -> None:
     )
 
 
-def pending_ids(session: Session, limit: int | None = None) -> list[int]:
-    query = select(xmp_pending.c.photo_id).order_by(xmp_pending.c.photo_id)
-    return list(session.scalars(query.limit(limit) if limit else query))
+def pending_ids(session: Session) -> list[int]:
+    return list(session.scalars(select(xmp_pending.c.photo_id).order_by(xmp_pending.c.photo_id)))
 
 
 def unqueue(session: Session, photo_ids: Iterable[int]) -> None:
