@@ -45,11 +45,15 @@ def import_after_index(library: Library) -> AfterIndexStep:
 
 
 def _maybe_pending(database: Path) -> bool:
-    """Whether photos wait to be written. Read through a read-only connection:
-    closing one never checkpoints, so a command that changed nothing (``status``)
-    leaves the library's files exactly as it found them."""
+    """Whether photos wait to be written, read without writing or creating any
+    file, so a command that changed nothing (``status``) leaves the library's
+    files exactly as it found them: a connection of ours closing last would
+    otherwise checkpoint the WAL, or make a new one. Without a WAL file every
+    change is in the database file itself, which is then read as immutable."""
+    wal = database.with_name(database.name + "-wal")
+    mode = "mode=ro" if wal.exists() else "mode=ro&immutable=1"
     try:
-        con = sqlite3.connect(f"file:{quote(str(database))}?mode=ro", uri=True, timeout=30)
+        con = sqlite3.connect(f"file:{quote(str(database))}?{mode}", uri=True, timeout=30)
         try:
             return con.execute("SELECT 1 FROM xmp_pending LIMIT 1").fetchone() is not None
         finally:
