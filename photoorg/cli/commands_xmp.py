@@ -29,10 +29,11 @@ def _summary(report: XmpReport, verb: str) -> None:
     if verb == "import":
         say(f"Read XMP of {report.read} of {report.checked} photo(s).")
         for plan in report.imported:
-            changes = ", ".join(f"{key}: {value}" for key, value in plan.changes().items())
-            say(f"  {prefix}imported {plan.path}: {changes}")
+            if plan.changes():
+                changes = ", ".join(f"{key}: {value}" for key, value in plan.changes().items())
+                say(f"  {prefix}imported {plan.path}: {changes}")
             if plan.kept:
-                say(f"    kept your own {', '.join(plan.kept)}")
+                say(f"  kept your own {', '.join(plan.kept)} of {plan.path}")
     else:
         for entry in report.written:
             say(f"  {prefix}written {entry['target']}: {', '.join(entry['changed'])}")

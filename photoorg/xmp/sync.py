@@ -54,7 +54,8 @@ class XmpReport:
 
     checked: int = 0
     read: int = 0
-    imported: list[ImportPlan] = field(default_factory=list)  # photos whose XMP changed something
+    # photos whose XMP changed something, or met the user's own values (kept)
+    imported: list[ImportPlan] = field(default_factory=list)
     written: list[dict] = field(default_factory=list)
     unchanged: int = 0
     failed: dict[str, str] = field(default_factory=dict)  # path -> reason
@@ -179,7 +180,7 @@ def _import_batch(db: Database, batch: list[tuple[XmpRecord | None, PhotoState]]
                 plan = plan_import(s, photo, record, state.applied)
                 state.applied = plan.applied
                 plans.append(plan)
-    report.imported += [plan for plan in plans if plan.changes()]
+    report.imported += [plan for plan in plans if plan.changes() or plan.kept]
     if not report.dry_run:
         apply_plans(db, plans)
         with db.transaction() as s:
