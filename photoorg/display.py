@@ -14,6 +14,7 @@ STAGE_LABELS = {
     "tags-vocabulary": "Tag words",
     "search-index": "Search index",
     "groups": "Grouping",
+    "xmp": "XMP",
 }
 
 

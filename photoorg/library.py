@@ -23,6 +23,7 @@ from photoorg.config import (
 )
 from photoorg.errors import LibraryError
 from photoorg.extensions.after_index import after_index_steps
+from photoorg.extensions.library_closing import library_closing_steps
 from photoorg.extensions.schemas import schemas
 from photoorg.extensions.stages import StageContext, stage_providers
 from photoorg.ml.clip import ClipEncoder, get_encoder
@@ -82,6 +83,9 @@ class Library:
         self.on_progress = None
 
     def close(self) -> None:
+        # Capabilities finish what the session changed (XMP write-back) first.
+        for step in library_closing_steps():
+            step(self)
         self.db.dispose()
 
     def __enter__(self) -> Library:

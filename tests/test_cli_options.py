@@ -64,6 +64,10 @@ SAMPLES: dict[tuple[str, ...], list[str]] = {
     ("people", "cover"): ["people", "cover", "1", "7"],
     ("people", "cluster"): ["people", "cluster"],
     ("people", "config"): ["people", "config"],
+    ("xmp",): ["xmp"],
+    ("xmp", "import"): ["xmp", "import", "--dry-run"],
+    ("xmp", "export"): ["xmp", "export", "--dry-run"],
+    ("xmp", "write-back"): ["xmp", "write-back"],
 }
 
 GLOBAL = ["--library", "{library}", "--json", "--verbose"]

@@ -168,7 +168,7 @@ def test_every_point_has_a_register_function_on_the_extensions_object():
         if name.startswith("register_") and function.__module__ == module.__name__
     }
     offered = {name for name in dir(Extensions) if name.startswith("register_")}
-    assert declared == offered and len(offered) == 14
+    assert declared == offered and len(offered) == 15
 
 
 def test_importing_a_capability_registers_nothing():
@@ -176,6 +176,7 @@ def test_importing_a_capability_registers_nothing():
         "import photoorg.tags, photoorg.faces, photoorg.tags.hooks, photoorg.faces.hooks, photoorg.library\n"
         "import photoorg.text, photoorg.places, photoorg.text.hooks, photoorg.places.hooks\n"
         "import photoorg.video, photoorg.raw, photoorg.video.hooks, photoorg.raw.reader\n"
+        "import photoorg.xmp, photoorg.xmp.hooks\n"
         "from photoorg.extensions import stages, show_fields, query_keys, loaded_capabilities\n"
         "from photoorg.capabilities import load_capabilities\n"
         "before = (len(stages.stage_providers()), len(show_fields.detail_providers()), "
@@ -188,9 +189,9 @@ def test_importing_a_capability_registers_nothing():
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     )
     assert result.stdout.strip() == (
-        "(0, 0, 0, 0) (4, 5, ['person', 'place', 'tag', 'text'], "
+        "(0, 0, 0, 0) (4, 5, ['label', 'person', 'place', 'tag', 'text'], "
         "['photoorg.faces', 'photoorg.places', 'photoorg.raw', 'photoorg.tags', 'photoorg.text', "
-        "'photoorg.video'])"
+        "'photoorg.video', 'photoorg.xmp'])"
     )
 
 
@@ -209,6 +210,7 @@ def test_loading_and_registering_again_changes_nothing():
             "photoorg.places",
             "photoorg.video",
             "photoorg.raw",
+            "photoorg.xmp",
         ]
 
 
@@ -217,21 +219,22 @@ def test_the_core_capabilities_fill_the_points_they_use():
         load_capabilities()
         registered = _registered()
     assert len(registered["stages.stage_providers"]) == 4  # classifier, faces, text, video
-    # tagging, clustering, naming places, the video keyframes' search snapshot
-    assert len(registered["after_index.after_index_steps"]) == 4
+    # tagging, clustering, naming places, the video keyframes' search snapshot, xmp
+    assert len(registered["after_index.after_index_steps"]) == 5
     assert set(registered["stage_versions.stage_versions"]) == {"tags-clip", "classify", "faces", "text"}
-    # tags' and people's tables are in the core chain; text and places own theirs
-    assert [chain.name for chain in registered["schemas.schemas"]] == ["text", "places", "video"]
-    assert len(registered["filter_clauses.filter_clauses"]) == 4
-    assert set(registered["query_keys.query_keys"]) == {"tag", "person", "text", "place"}
+    # tags' and people's tables are in the core chain; the others own theirs
+    assert [chain.name for chain in registered["schemas.schemas"]] == ["text", "places", "video", "xmp"]
+    assert len(registered["filter_clauses.filter_clauses"]) == 5
+    assert set(registered["query_keys.query_keys"]) == {"tag", "person", "text", "place", "label"}
     assert len(registered["query_rewriters.query_rewriters"]) == 1
     assert len(registered["fallback_rankers.fallback_rankers"]) == 1
     assert set(registered["search_rankers.search_rankers"]) == {"text", "place"}
     assert len(registered["show_fields.detail_providers"]) == 5
-    assert list(registered["cli_commands.cli_command_groups"]) == ["tags", "people", "text", "places"]
+    assert list(registered["cli_commands.cli_command_groups"]) == ["tags", "people", "text", "places", "xmp"]
     assert [reader.kind for reader in registered["media_readers.media_readers"]] == ["video", "raw"]
     assert len(registered["item_marks.item_markers"]) == 2  # video, raw
     assert list(registered["vector_sources.vector_sources"]) == ["video-scenes"]
+    assert len(registered["library_closing.library_closing_steps"]) == 1  # xmp write-back
 
 
 def test_two_capabilities_cannot_claim_one_name():

@@ -24,6 +24,7 @@ from photoorg.extensions import (
     fallback_rankers,
     filter_clauses,
     item_marks,
+    library_closing,
     media_readers,
     query_keys,
     query_rewriters,
@@ -56,6 +57,7 @@ class Extensions:
     register_media_reader = staticmethod(media_readers.register_media_reader)
     register_vector_source = staticmethod(vector_sources.register_vector_source)
     register_item_marker = staticmethod(item_marks.register_item_marker)
+    register_library_closing = staticmethod(library_closing.register_library_closing)
 
 
 class Capability(Protocol):

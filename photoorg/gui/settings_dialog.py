@@ -1,4 +1,4 @@
-"""Settings: folders, model, downloads, device and threads, theme and thumbnail size.
+"""Settings: folders, model, downloads, device and threads, XMP write-back, theme and thumbnail size.
 
 What the dialog shows is read off the GUI thread before it opens
 (:func:`load_settings`), and every change it makes is written off it too.
@@ -45,6 +45,8 @@ from photoorg.ml.device import DEVICE_CHOICES
 from photoorg.ml.registry import CURATED_MODELS, ModelChoice
 from photoorg.roots import RootInfo, add_root, list_roots, remove_root
 from photoorg.status import model_status
+from photoorg.xmp.settings import MODE_LABELS, OFF, set_write_back_mode, write_back_mode
+from photoorg.xmp.writer import unavailable_reason
 
 if TYPE_CHECKING:  # the window opens the dialog
     from photoorg.gui.main_window import MainWindow
@@ -57,6 +59,8 @@ class SettingsData:
     options: MlOptions  # offline there: the stored choice or the environment's
     offline_stored: bool  # the user's own "never download" choice
     model_status: str
+    xmp_write_back: str = OFF
+    xmp_unavailable: str | None = None  # why write-back can't be turned on here
 
 
 def load_settings(library: Library) -> SettingsData:
@@ -71,7 +75,15 @@ def load_settings(library: Library) -> SettingsData:
         else:
             text = f"Weights not downloaded yet (cache: {status['cache_dir']})."
     offline = bool(library.db.get_setting(OFFLINE_SETTING))
-    return SettingsData(list_roots(library.db), library.model_choice(), library.ml_options(), offline, text)
+    return SettingsData(
+        list_roots(library.db),
+        library.model_choice(),
+        library.ml_options(),
+        offline,
+        text,
+        write_back_mode(library.db),
+        unavailable_reason(),
+    )
 
 
 @dataclass(frozen=True)
@@ -81,6 +93,7 @@ class SettingsChanges:
     model: str | None  # a new model spec, or None to keep the current one
     runtime: str | None = None  # "torch", "onnx", or None: automatic
     offline: bool | None = None  # None: the environment decides, the stored choice is kept
+    xmp_write_back: str | None = None  # None: unchanged
 
 
 def apply_settings(library: Library, changes: SettingsChanges) -> bool:
@@ -90,6 +103,8 @@ def apply_settings(library: Library, changes: SettingsChanges) -> bool:
     library.db.set_setting(RUNTIME_SETTING, changes.runtime)
     if changes.offline is not None:
         library.db.set_setting(OFFLINE_SETTING, True if changes.offline else None)
+    if changes.xmp_write_back is not None:
+        set_write_back_mode(library.db, changes.xmp_write_back)
     if changes.model:
         library.select_model(changes.model)
         return True
@@ -137,6 +152,7 @@ class SettingsDialog(QDialog):
         tabs = QTabWidget()
         tabs.addTab(self._folders_tab(), "Folders")
         tabs.addTab(self._model_tab(), "Model")
+        tabs.addTab(self._metadata_tab(), "Metadata")
         tabs.addTab(self._appearance_tab(cell_size), "Appearance")
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -294,6 +310,31 @@ class SettingsDialog(QDialog):
         self.model_name.setText(text)
         self.model.setToolTip(text)
 
+    # -- metadata ---------------------------------------------------------------------------
+
+    def _metadata_tab(self) -> QWidget:
+        page = QWidget()
+        self.write_back = QComboBox()
+        for mode, label in MODE_LABELS.items():
+            self.write_back.addItem(label, mode)
+        self.write_back.setCurrentIndex(self.write_back.findData(self.data.xmp_write_back))
+        note = QLabel(
+            "Ratings, favourites (as the label “Favorite”), your tags, captions and named people are "
+            "written as XMP when you change them, for digiKam, darktable and Lightroom to read. "
+            "RAW files always get a sidecar (IMG_0001.CR2.xmp). What those apps wrote is read at every scan."
+        )
+        note.setWordWrap(True)
+        note.setObjectName("Muted")
+        form = QFormLayout(page)
+        form.addRow("Write back", self.write_back)
+        form.addRow("", note)
+        if self.data.xmp_unavailable:
+            self.write_back.setEnabled(self.data.xmp_write_back != OFF)
+            missing = QLabel(self.data.xmp_unavailable)
+            missing.setWordWrap(True)
+            form.addRow("", missing)
+        return page
+
     # -- appearance --------------------------------------------------------------------------
 
     def _appearance_tab(self, cell_size: int) -> QWidget:
@@ -337,6 +378,7 @@ class SettingsDialog(QDialog):
             spec if changed else None,
             None if runtime == "auto" else runtime,
             self.offline.isChecked() if self.offline.isEnabled() else None,
+            self.write_back.currentData(),
         )
 
     @property

@@ -4,8 +4,8 @@ demosaiced only when the preview is too small. A RAW file beside a JPEG of the
 same name (RAW+JPEG shooting) shows as one item with a badge; each file keeps
 its own row, so moves, trash and the index treat both.
 
-rawpy is an optional extra (``pip install photoorg[raw]``; MIT, with LibRaw
-under LGPL 2.1 or CDDL 1.0). Without it, RAW files are not indexed.
+rawpy is a dependency (MIT, with LibRaw under LGPL 2.1 or CDDL 1.0). If it is
+missing (a build that leaves it out), RAW files are not indexed.
 
 This file stays free of imports: every ``import photoorg.raw.<module>`` runs it.
 """

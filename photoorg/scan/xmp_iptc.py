@@ -80,7 +80,9 @@ def parse_iso_date(text: str) -> tuple[datetime | None, int | None]:
     return taken, _offset_minutes(zone) if hour else None
 
 
-def _xmp_packet(image: Image.Image) -> bytes | None:
+def xmp_packet(image: Image.Image) -> bytes | None:
+    """The raw XMP packet embedded in an opened image (JPEG APP1, PNG iTXt,
+    WebP, TIFF tag 700), or None."""
     packet = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
     if not packet and image.format == "TIFF":
         tags = getattr(image, "tag_v2", None)
@@ -95,7 +97,9 @@ def _xmp_packet(image: Image.Image) -> bytes | None:
     return packet if isinstance(packet, bytes) and packet else None
 
 
-def _parse_xml(packet: bytes) -> ElementTree.Element | None:
+def parse_xmp_packet(packet: bytes) -> ElementTree.Element | None:
+    """The packet's XML tree, forgiving padding and junk around it; None when
+    it is not XML (shared with photoorg.xmp, which reads the rest of it)."""
     try:
         return ElementTree.fromstring(packet.strip(b"\x00 \r\n\t"))
     except ElementTree.ParseError:
@@ -113,10 +117,10 @@ def _parse_xml(packet: bytes) -> ElementTree.Element | None:
 
 def xmp_date(image: Image.Image) -> tuple[datetime | None, int | None]:
     """The capture date and UTC offset (minutes) from the embedded XMP packet."""
-    packet = _xmp_packet(image)
+    packet = xmp_packet(image)
     if packet is None:
         return None, None
-    root = _parse_xml(packet)
+    root = parse_xmp_packet(packet)
     if root is None:
         return None, None
     found: dict[str, str] = {}

@@ -5,9 +5,9 @@ a few keyframes get CLIP vectors with their times (search results point at
 the time). Faces, tags and text run on the representative frame, like any
 photo's picture.
 
-PyAV is an optional extra (``pip install photoorg[video]``): its wheels bundle
-FFmpeg builds that include GPL codecs (README, "Licences"). Without it,
-videos are not indexed and nothing else changes.
+PyAV is a dependency; its wheels bundle FFmpeg builds that include GPL codecs
+(README, "Licences"). If it is missing (a build that leaves it out), videos are
+not indexed and nothing else changes.
 
 This file stays free of imports: every ``import photoorg.video.<module>`` runs it.
 """

@@ -15,5 +15,6 @@ from photoorg.gui.features.places import PlacesGui
 from photoorg.gui.features.tags import TagsGui
 from photoorg.gui.features.text import TextGui
 from photoorg.gui.features.video import VideoGui
+from photoorg.gui.features.xmp import XmpGui
 
-CAPABILITIES: tuple[type[GuiCapability], ...] = (TagsGui, PeopleGui, PlacesGui, TextGui, VideoGui)
+CAPABILITIES: tuple[type[GuiCapability], ...] = (TagsGui, PeopleGui, PlacesGui, TextGui, VideoGui, XmpGui)

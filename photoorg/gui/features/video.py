@@ -49,7 +49,7 @@ class VideoGui:
         library = self.ctx.library
 
         def find() -> tuple[str, bool] | None:
-            from photoorg.video.motion import playable_file  # lazy: PyAV is an optional extra
+            from photoorg.video.motion import playable_file  # lazy: PyAV loads FFmpeg; only playback needs it
 
             rows = rows_for_ids(library.db, ids)
             if not rows:
