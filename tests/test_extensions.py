@@ -189,7 +189,7 @@ def test_importing_a_capability_registers_nothing():
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     )
     assert result.stdout.strip() == (
-        "(0, 0, 0, 0) (4, 5, ['label', 'person', 'place', 'tag', 'text'], "
+        "(0, 0, 0, 0) (4, 6, ['label', 'person', 'place', 'tag', 'text'], "
         "['photoorg.faces', 'photoorg.places', 'photoorg.raw', 'photoorg.tags', 'photoorg.text', "
         "'photoorg.video', 'photoorg.xmp'])"
     )
@@ -229,7 +229,7 @@ def test_the_core_capabilities_fill_the_points_they_use():
     assert len(registered["query_rewriters.query_rewriters"]) == 1
     assert len(registered["fallback_rankers.fallback_rankers"]) == 1
     assert set(registered["search_rankers.search_rankers"]) == {"text", "place"}
-    assert len(registered["show_fields.detail_providers"]) == 5
+    assert len(registered["show_fields.detail_providers"]) == 6
     assert list(registered["cli_commands.cli_command_groups"]) == ["tags", "people", "text", "places", "xmp"]
     assert [reader.kind for reader in registered["media_readers.media_readers"]] == ["video", "raw"]
     assert len(registered["item_marks.item_markers"]) == 2  # video, raw
