@@ -1,0 +1,136 @@
+"""Where located objects live: one row of ``photo_objects`` per box.
+
+A box is in the photo's upright full-size pixels, ``(x, y, w, h)``, like the
+faces' and the text lines' boxes. ``source`` says which evidence left it:
+``tile`` (the offline tagger's crop that saw it), ``detector`` (the COCO
+detector). Faces keep their own table; :func:`located_objects` adds them as
+``person`` boxes when a photo's objects are read.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, func, select, text
+from sqlalchemy.orm import Session
+
+from photoorg.store.schema import Face, Photo
+
+SOURCE_TILE = "tile"
+SOURCE_DETECTOR = "detector"
+SOURCE_FACE = "face"
+
+
+@dataclass(frozen=True)
+class LocatedObject:
+    label: str
+    box: tuple[int, int, int, int]  # x, y, w, h in upright full-size pixels
+    confidence: float
+    source: str
+
+    def as_dict(self) -> dict:
+        return {
+            "label": self.label,
+            "box": list(self.box),
+            "confidence": round(float(self.confidence), 3),
+            "source": self.source,
+        }
+
+
+def create_tables(con: sqlite3.Connection) -> None:
+    """Migration 1 of the objects capability."""
+    con.execute(
+        """
+        CREATE TABLE IF NOT EXISTS photo_objects (
+            id INTEGER PRIMARY KEY,
+            photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+            label TEXT NOT NULL,
+            x INTEGER NOT NULL, y INTEGER NOT NULL, w INTEGER NOT NULL, h INTEGER NOT NULL,
+            confidence REAL NOT NULL,
+            source TEXT NOT NULL
+        )
+        """
+    )
+    con.execute("CREATE INDEX IF NOT EXISTS ix_photo_objects_photo ON photo_objects(photo_id)")
+    con.execute("CREATE INDEX IF NOT EXISTS ix_photo_objects_label ON photo_objects(label)")
+
+
+def save_objects(session: Session, photo_id: int, source: str, objects: Sequence[LocatedObject]) -> None:
+    """Replace one source's boxes of a photo (a photo analysed again)."""
+    forget(session, photo_id, source)
+    if objects:
+        session.connection().exec_driver_sql(
+            "INSERT INTO photo_objects (photo_id, label, x, y, w, h, confidence, source) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(photo_id, o.label, *o.box, float(o.confidence), source) for o in objects],
+        )
+
+
+def forget(session: Session, photo_id: int, source: str | None = None) -> None:
+    if source is None:
+        session.connection().exec_driver_sql("DELETE FROM photo_objects WHERE photo_id = ?", (photo_id,))
+    else:
+        session.connection().exec_driver_sql(
+            "DELETE FROM photo_objects WHERE photo_id = ? AND source = ?", (photo_id, source)
+        )
+
+
+def copy_objects(session: Session, source_id: int, target_id: int, source: str) -> None:
+    save_objects(session, target_id, source, [o for o in stored_objects(session, source_id) if o.source == source])
+
+
+def stored_objects(session: Session, photo_id: int) -> list[LocatedObject]:
+    rows = session.connection().exec_driver_sql(
+        "SELECT label, x, y, w, h, confidence, source FROM photo_objects WHERE photo_id = ? "
+        "ORDER BY confidence DESC",
+        (photo_id,),
+    )
+    return [LocatedObject(label, (x, y, w, h), confidence, source) for label, x, y, w, h, confidence, source in rows]
+
+
+def face_objects(session: Session, photo_id: int) -> list[LocatedObject]:
+    """The photo's faces as ``person`` boxes (a face is where a person is)."""
+    rows = session.execute(
+        select(Face.x, Face.y, Face.w, Face.h, Face.quality).where(
+            Face.photo_id == photo_id, Face.detector != "stale"
+        )
+    ).all()
+    return [LocatedObject("person", (x, y, w, h), face_confidence(quality), SOURCE_FACE) for x, y, w, h, quality in rows]
+
+
+def face_confidence(quality: float) -> float:
+    """A detected face says "a person is here" with the faces' measured precision
+    (see photoorg.objects.people.FACE_PRECISION), a little less for poor faces."""
+    from photoorg.objects.people import FACE_PRECISION
+
+    return FACE_PRECISION * (0.9 + 0.1 * min(1.0, max(0.0, float(quality))))
+
+
+def located_objects(session: Session, photo_id: int) -> list[LocatedObject]:
+    """Every box of a photo, most confident first: stored objects and faces."""
+    found = stored_objects(session, photo_id) + face_objects(session, photo_id)
+    return sorted(found, key=lambda o: -o.confidence)
+
+
+def object_clause(label: str) -> ColumnElement[bool]:
+    """Photos with a located object of this label (or a face, for ``person``)."""
+    wanted = label.strip().lower()
+    stored = text("SELECT photo_id FROM photo_objects WHERE lower(label) = :label").bindparams(label=wanted)
+    clause = Photo.id.in_(stored)
+    if wanted in ("person", "people"):
+        clause = clause | Photo.id.in_(select(Face.photo_id).where(Face.detector != "stale"))
+    return clause
+
+
+def object_counts(session: Session) -> dict[str, int]:
+    """Label -> photos with it (for `photoorg objects`)."""
+    rows = session.connection().exec_driver_sql(
+        "SELECT label, COUNT(DISTINCT photo_id) FROM photo_objects GROUP BY label ORDER BY 2 DESC"
+    )
+    counts = {label: n for label, n in rows}
+    faces = session.scalar(select(func.count(func.distinct(Face.photo_id))).where(Face.detector != "stale"))
+    if faces:
+        counts["person"] = counts.get("person", 0) + int(faces)
+    return counts
