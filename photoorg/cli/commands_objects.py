@@ -75,7 +75,7 @@ def cmd_detector(args) -> int:
     if args.json:
         emit_json({"enabled": True, "weights": str(choice.weights), "version": choice.version})
     else:
-        say(f"The object detector is on ({choice.weights}); `photoorg index` finds the objects in your photos.")
+        say(f"The object detector is on ({choice.weights}); `photoorg index` finds the objects in photos.")
     return 0
 
 

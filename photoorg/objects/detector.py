@@ -107,7 +107,8 @@ def download_weights(progress: ProgressCallback | None = None, cancel: CancelTok
     if not _sha256(partial).startswith(WEIGHTS_SHA256_PREFIX):
         partial.unlink(missing_ok=True)
         raise ModelUnavailableError(
-            "The downloaded object detector is damaged (its checksum does not match); try again.", model_key=ARCH
+            "The downloaded object detector is damaged (its checksum does not match); try again.",
+            model_key=ARCH,
         )
     os.replace(partial, target)
     return target

@@ -82,7 +82,9 @@ def gather_evidence(session: Session, photo_ids: list[int] | None = None) -> dic
         if photo_ids is not None and pid not in photo_ids:
             continue
         n, conf = detected.get(pid, (0, 0.0))
-        evidence[pid] = PersonEvidence(faces=int(faces.get(pid, 0)), detected=int(n), detector_confidence=conf)
+        evidence[pid] = PersonEvidence(
+            faces=int(faces.get(pid, 0)), detected=int(n), detector_confidence=conf
+        )
     return evidence
 
 
@@ -98,9 +100,7 @@ def refresh_people_tags(db: Database, token: CancelToken) -> Iterator[Progress]:
     with db.session() as s:
         tag_ids = dict(s.execute(select(Tag.name, Tag.id).where(Tag.name.in_(("person", "people")))).all())
         wanted = {
-            (pid, tag_ids[e.tag]): e.confidence
-            for pid, e in gather_evidence(s).items()
-            if e.tag in tag_ids
+            (pid, tag_ids[e.tag]): e.confidence for pid, e in gather_evidence(s).items() if e.tag in tag_ids
         }
         have = {
             (pid, tid): conf

@@ -72,7 +72,12 @@ class DetectorStage(ImageStage):
         objects = [
             LocatedObject(
                 label,
-                (round(x0 * sx), round(y0 * sy), max(1, round((x1 - x0) * sx)), max(1, round((y1 - y0) * sy))),
+                (
+                    round(x0 * sx),
+                    round(y0 * sy),
+                    max(1, round((x1 - x0) * sx)),
+                    max(1, round((y1 - y0) * sy)),
+                ),
                 score,
                 SOURCE_DETECTOR,
             )

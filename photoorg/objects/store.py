@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func, select, text
+from sqlalchemy import ColumnElement, select, text
 from sqlalchemy.orm import Session
 
 from photoorg.store.schema import Face, Photo
@@ -78,7 +78,9 @@ def forget(session: Session, photo_id: int, source: str | None = None) -> None:
 
 
 def copy_objects(session: Session, source_id: int, target_id: int, source: str) -> None:
-    save_objects(session, target_id, source, [o for o in stored_objects(session, source_id) if o.source == source])
+    save_objects(
+        session, target_id, source, [o for o in stored_objects(session, source_id) if o.source == source]
+    )
 
 
 def stored_objects(session: Session, photo_id: int) -> list[LocatedObject]:
@@ -87,7 +89,10 @@ def stored_objects(session: Session, photo_id: int) -> list[LocatedObject]:
         "ORDER BY confidence DESC",
         (photo_id,),
     )
-    return [LocatedObject(label, (x, y, w, h), confidence, source) for label, x, y, w, h, confidence, source in rows]
+    return [
+        LocatedObject(label, (x, y, w, h), confidence, source)
+        for label, x, y, w, h, confidence, source in rows
+    ]
 
 
 def face_objects(session: Session, photo_id: int) -> list[LocatedObject]:
@@ -97,7 +102,10 @@ def face_objects(session: Session, photo_id: int) -> list[LocatedObject]:
             Face.photo_id == photo_id, Face.detector != "stale"
         )
     ).all()
-    return [LocatedObject("person", (x, y, w, h), face_confidence(quality), SOURCE_FACE) for x, y, w, h, quality in rows]
+    return [
+        LocatedObject("person", (x, y, w, h), face_confidence(quality), SOURCE_FACE)
+        for x, y, w, h, quality in rows
+    ]
 
 
 def face_confidence(quality: float) -> float:
@@ -125,12 +133,12 @@ def object_clause(label: str) -> ColumnElement[bool]:
 
 
 def object_counts(session: Session) -> dict[str, int]:
-    """Label -> photos with it (for `photoorg objects`)."""
+    """Label -> how many photos show it (for `photoorg objects`); a photo with
+    a face counts for "person" once, however it was found."""
     rows = session.connection().exec_driver_sql(
-        "SELECT label, COUNT(DISTINCT photo_id) FROM photo_objects GROUP BY label ORDER BY 2 DESC"
+        "SELECT label, COUNT(DISTINCT photo_id) FROM ("
+        "  SELECT label, photo_id FROM photo_objects"
+        "  UNION SELECT 'person', photo_id FROM faces WHERE detector != 'stale'"
+        ") GROUP BY label ORDER BY 2 DESC, 1"
     )
-    counts = {label: n for label, n in rows}
-    faces = session.scalar(select(func.count(func.distinct(Face.photo_id))).where(Face.detector != "stale"))
-    if faces:
-        counts["person"] = counts.get("person", 0) + int(faces)
-    return counts
+    return {label: n for label, n in rows}
