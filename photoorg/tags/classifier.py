@@ -51,6 +51,8 @@ STD = np.array([0.5, 0.5, 0.5], dtype=np.float32)
 # Class probabilities below this are noise; summed over hundreds of classes
 # they would otherwise make broad parents ("animal") look certain.
 CLASS_FLOOR = 0.02
+#: crops per forward pass (see ClassifierStage.infer)
+FORWARD_CROPS = 14
 #: the quarters' side, as a share of the photo's: they overlap in the middle
 TILE_SHARE = 0.6
 #: concepts too broad to be a useful tag by themselves
@@ -289,7 +291,14 @@ class ClassifierStage(ImageStage):
         import torch  # lazy: torch takes seconds to import; only model work needs it
 
         configure_torch_threads(self.threads)
-        probabilities = class_probabilities(torch.cat([crops.tensors for crops in prepared]))
+        crops_all = torch.cat([crops.tensors for crops in prepared])
+        # Small forward batches: per crop, 56 at once cost 1.6x as much CPU as 16 (cache misses).
+        probabilities = np.concatenate(
+            [
+                class_probabilities(crops_all[i : i + FORWARD_CROPS])
+                for i in range(0, len(crops_all), FORWARD_CROPS)
+            ]
+        )
         results, start = [], 0
         for crops in prepared:
             count = len(crops.boxes)
