@@ -188,7 +188,7 @@ def test_importing_a_capability_registers_nothing():
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     )
     assert result.stdout.strip() == (
-        "(0, 0, 0, 0) (4, 5, ['object', 'person', 'place', 'tag', 'text'], "
+        "(0, 0, 0, 0) (5, 5, ['object', 'person', 'place', 'tag', 'text'], "
         "['photoorg.faces', 'photoorg.objects', 'photoorg.places', 'photoorg.tags', 'photoorg.text'])"
     )
 
@@ -214,7 +214,8 @@ def test_the_core_capabilities_fill_the_points_they_use():
     with extensions.scoped():
         load_capabilities()
         registered = _registered()
-    assert len(registered["stages.stage_providers"]) == 4  # classifier, faces, text, object detector
+    # classifier, faces, text, object detector, small faces
+    assert len(registered["stages.stage_providers"]) == 5
     # tagging, clustering, naming places, person/people tags
     assert len(registered["after_index.after_index_steps"]) == 4
     assert set(registered["stage_versions.stage_versions"]) == {
@@ -223,6 +224,7 @@ def test_the_core_capabilities_fill_the_points_they_use():
         "faces",
         "text",
         "objects",
+        "small-faces",
     }
     # tags' and people's tables are in the core chain; text, places and objects own theirs
     assert [chain.name for chain in registered["schemas.schemas"]] == ["text", "places", "objects"]

@@ -250,3 +250,31 @@ def test_a_missing_detector_file_means_no_detector_never_random_weights(scanned,
     copy.unlink()
     assert detector.detector_choice(library.db) is None
     assert not [s for s in library.stage_specs() if s.name == "objects"]
+
+
+# -- small faces, offline --------------------------------------------------------------------------
+
+
+def test_a_face_too_small_for_the_faces_stage_still_makes_a_person(library, tmp_path):
+    skimage_data = pytest.importorskip("skimage.data")
+    pytest.importorskip("dlib")
+    folder = tmp_path / "cafe"
+    folder.mkdir()
+    canvas = Image.new("RGB", (640, 480), (120, 130, 110))
+    canvas.paste(Image.fromarray(skimage_data.astronaut()).resize((200, 200)), (300, 200))  # a ~37 px face
+    canvas.save(folder / "small.jpg", quality=92)
+    library.db.set_setting("text.enabled", False)
+    root, _ = add_root(library.db, folder)
+    indexer = library.indexer(library.stage_specs())
+    for _ in indexer.run([root.id]):
+        pass
+    assert indexer.summary.stages["small-faces"]["done"] == 1
+    pid = find_photo(library.db, folder / "small.jpg").id
+    with library.db.session() as s:
+        assert not s.scalars(select(Face).where(Face.photo_id == pid)).all(), "under the faces' 40 px"
+    assert found(library, "tag:person") == {pid}
+    details = photo_details(library.db, pid)
+    assert details["people_count"] == 1
+    (box,) = [o for o in details["objects"] if o["source"] == "small-face"]
+    x, y, w, _ = box["box"]
+    assert box["label"] == "person" and 340 < x < 400 and 200 < y < 260 and 30 < w < 45

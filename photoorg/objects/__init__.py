@@ -1,6 +1,6 @@
 """Objects and people with a place in the photo: the boxes that evidence with a
-location leaves (the offline tagger's tiles, faces, the optional COCO
-detector), ``person`` / ``people`` tags with a count, the ``object:`` filter,
+location leaves (the offline tagger's tiles, faces, small faces found offline,
+the optional COCO detector), ``person`` / ``people`` tags with a count, the ``object:`` filter,
 the ``objects`` of ``photoorg show`` and `photoorg objects`.
 
 :func:`register` plugs the capability into the core (it is listed in
@@ -25,6 +25,8 @@ def register(ext: Extensions) -> None:
     ext.register_schema("objects", [store.create_tables])
     ext.register_stage_provider(hooks.detector_stages)
     ext.register_stage_version(hooks.DETECTOR_STAGE, hooks.detector_version)
+    ext.register_stage_provider(hooks.small_faces_stages)
+    ext.register_stage_version(hooks.SMALL_FACES_STAGE, hooks.small_faces_version)
     ext.register_after_index_step(hooks.people_step)
     ext.register_query_key("object", hooks.object_key)
     ext.register_filter_clause(hooks.object_filter)

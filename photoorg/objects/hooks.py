@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from photoorg.objects import people
+from photoorg.objects import people, small_faces
 from photoorg.objects.detector import detector_choice
 from photoorg.objects.store import located_objects, object_clause
 from photoorg.pipeline.stages import StageSpec
 from photoorg.store.schema import Photo
+from photoorg.tags.hooks import clip_available
 
 if TYPE_CHECKING:
     from photoorg.extensions.after_index import AfterIndexStep
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from photoorg.progress import CancelToken, Progress
 
 DETECTOR_STAGE = "objects"
+SMALL_FACES_STAGE = "small-faces"
 
 
 def detector_stages(library: Library, options: MlOptions, context: StageContext) -> list[StageSpec]:
@@ -38,6 +40,23 @@ def detector_stages(library: Library, options: MlOptions, context: StageContext)
         return DetectorStage(choice, TagTree.load(library.db), options.threads)
 
     return [StageSpec(DETECTOR_STAGE, choice.version, load)]
+
+
+def small_faces_stages(library: Library, options: MlOptions, context: StageContext) -> list[StageSpec]:
+    """Offline only, like the ImageNet tagger (see photoorg/objects/small_faces.py)."""
+    if clip_available(library):
+        return []
+
+    def load():
+        from photoorg.objects.small_faces import SmallFacesStage
+
+        return SmallFacesStage()
+
+    return [StageSpec(SMALL_FACES_STAGE, small_faces.VERSION, load)]
+
+
+def small_faces_version(library: Library) -> str | None:
+    return None if clip_available(library) else small_faces.VERSION
 
 
 def detector_version(library: Library) -> str | None:

@@ -1,13 +1,15 @@
 """``person`` and ``people`` tags from the evidence that has a location: the
-faces the faces stage found and the persons the COCO detector boxed (when the
-user installed it). The offline tagger adds its own ``person`` evidence from
+faces the faces stage found, the smaller faces the offline small-faces stage
+found (photoorg/objects/small_faces.py) and the persons the COCO detector
+boxed (when the user installed it). The offline tagger adds its own ``person`` evidence from
 ImageNet classes that imply someone (a groom, a scuba diver, worn clothing;
 see resources/tags/imagenet_implies.json), which needs no location.
 
 A photo with one person gets ``person``; with two or more, ``people`` (a child
 of ``person``, so ``tag:person`` finds both). The count is the larger of the
 faces and the detected persons: a face turned away is still a detected person,
-and a small face the detector missed is still a face.
+and a small face the detector missed is still a face. (The same face found
+by two detectors is counted once: the largest count wins, they are not added.)
 
 Confidence: a face is a person with ``FACE_PRECISION`` (measured on the
 everyday dev set, benchmarks/eval_everyday.py); the detector's own score
@@ -23,6 +25,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from photoorg.objects.store import SOURCE_DETECTOR, SOURCE_SMALL_FACE
 from photoorg.progress import CancelToken, Progress
 from photoorg.store.db import Database, bump_generation
 from photoorg.store.schema import TAG_ON, Face, PhotoTag, Tag
@@ -44,10 +47,12 @@ class PersonEvidence:
     faces: int = 0
     detected: int = 0
     detector_confidence: float = 0.0
+    small_faces: int = 0
+    small_face_confidence: float = 0.0
 
     @property
     def count(self) -> int:
-        return max(self.faces, self.detected)
+        return max(self.faces, self.detected, self.small_faces)
 
     @property
     def confidence(self) -> float:
@@ -56,6 +61,8 @@ class PersonEvidence:
             miss *= 1.0 - FACE_PRECISION
         if self.detected:
             miss *= 1.0 - self.detector_confidence
+        if self.small_faces:
+            miss *= 1.0 - self.small_face_confidence
         return 1.0 - miss
 
     @property
@@ -68,22 +75,31 @@ class PersonEvidence:
 def gather_evidence(session: Session, photo_ids: list[int] | None = None) -> dict[int, PersonEvidence]:
     """Photo id -> its person evidence, for the photos that have any."""
     faces_q = select(Face.photo_id, func.count()).where(Face.detector != "stale").group_by(Face.photo_id)
-    detected_sql = (
+    boxes_sql = (
         "SELECT photo_id, COUNT(*), MAX(confidence) FROM photo_objects "
-        "WHERE label = 'person' AND source = 'detector' AND confidence >= ? GROUP BY photo_id"
+        "WHERE label = 'person' AND source = ? AND confidence >= ? GROUP BY photo_id"
     )
     faces = dict(session.execute(faces_q).all())
+    connection = session.connection()
     detected = {
         pid: (n, conf)
-        for pid, n, conf in session.connection().exec_driver_sql(detected_sql, (DETECTOR_PERSON_MIN,))
+        for pid, n, conf in connection.exec_driver_sql(boxes_sql, (SOURCE_DETECTOR, DETECTOR_PERSON_MIN))
+    }
+    small = {
+        pid: (n, conf) for pid, n, conf in connection.exec_driver_sql(boxes_sql, (SOURCE_SMALL_FACE, 0.0))
     }
     evidence = {}
-    for pid in set(faces) | set(detected):
+    for pid in set(faces) | set(detected) | set(small):
         if photo_ids is not None and pid not in photo_ids:
             continue
         n, conf = detected.get(pid, (0, 0.0))
+        n_small, conf_small = small.get(pid, (0, 0.0))
         evidence[pid] = PersonEvidence(
-            faces=int(faces.get(pid, 0)), detected=int(n), detector_confidence=conf
+            faces=int(faces.get(pid, 0)),
+            detected=int(n),
+            detector_confidence=conf,
+            small_faces=int(n_small),
+            small_face_confidence=conf_small,
         )
     return evidence
 

@@ -3,7 +3,8 @@
 A box is in the photo's upright full-size pixels, ``(x, y, w, h)``, like the
 faces' and the text lines' boxes. ``source`` says which evidence left it:
 ``tile`` (the offline tagger's crop that saw it), ``detector`` (the COCO
-detector). Faces keep their own table; :func:`located_objects` adds them as
+detector), ``small-face`` (a face too small for the faces stage, as a
+person). Faces keep their own table; :func:`located_objects` adds them as
 ``person`` boxes when a photo's objects are read.
 """
 
@@ -21,6 +22,9 @@ from photoorg.store.schema import Face, Photo
 SOURCE_TILE = "tile"
 SOURCE_DETECTOR = "detector"
 SOURCE_FACE = "face"
+SOURCE_SMALL_FACE = "small-face"
+#: a small face this close to a face of the faces stage is the same face
+SAME_FACE_IOU = 0.3
 
 
 @dataclass(frozen=True)
@@ -117,9 +121,25 @@ def face_confidence(quality: float) -> float:
 
 
 def located_objects(session: Session, photo_id: int) -> list[LocatedObject]:
-    """Every box of a photo, most confident first: stored objects and faces."""
-    found = stored_objects(session, photo_id) + face_objects(session, photo_id)
-    return sorted(found, key=lambda o: -o.confidence)
+    """Every box of a photo, most confident first: stored objects and faces
+    (a small face that the faces stage also found is listed once)."""
+    faces = face_objects(session, photo_id)
+    stored = [
+        o
+        for o in stored_objects(session, photo_id)
+        if o.source != SOURCE_SMALL_FACE or all(iou(o.box, f.box) < SAME_FACE_IOU for f in faces)
+    ]
+    return sorted(stored + faces, key=lambda o: -o.confidence)
+
+
+def iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """Intersection over union of two (x, y, w, h) boxes."""
+    width = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    height = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    if width <= 0 or height <= 0:
+        return 0.0
+    inter = width * height
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
 
 
 def object_clause(label: str) -> ColumnElement[bool]:

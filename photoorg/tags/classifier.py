@@ -156,7 +156,7 @@ def night_score(image: Image.Image) -> float:
     bright = float((grey > 0.8).mean())
     if bright < 0.002 or mean >= calibration.NIGHT_MEAN:
         return 0.0
-    return min(1.0, (calibration.NIGHT_MEAN - mean) / 0.15)
+    return min(1.0, 0.5 + (calibration.NIGHT_MEAN - mean) / 0.1)
 
 
 def class_probabilities(batch) -> np.ndarray:

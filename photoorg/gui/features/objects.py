@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from photoorg.gui.details import section_box
 from photoorg.gui.extension import AppContext
-from photoorg.objects.store import SOURCE_FACE, stored_objects
+from photoorg.objects.store import SOURCE_FACE, located_objects
 
 
 def box_label(label: str, confidence: float) -> str:
@@ -45,5 +45,5 @@ class ObjectsGui:
         """Runs off the GUI thread (see AppContext.add_viewer_overlay). Faces
         are drawn by the people overlay, with their names."""
         with self.ctx.library.db.session() as s:
-            found = stored_objects(s, row.id)
+            found = [o for o in located_objects(s, row.id) if o.source != SOURCE_FACE]
         return [(*o.box, box_label(o.label, o.confidence)) for o in found]
