@@ -278,3 +278,19 @@ def test_a_face_too_small_for_the_faces_stage_still_makes_a_person(library, tmp_
     (box,) = [o for o in details["objects"] if o["source"] == "small-face"]
     x, y, w, _ = box["box"]
     assert box["label"] == "person" and 340 < x < 400 and 200 < y < 260 and 30 < w < 45
+
+
+def test_a_dark_photo_with_a_few_lights_is_a_night_shot(tree):
+    from photoorg.tags.classifier import ConceptMapper, Crops, crop_boxes, night_score
+
+    dark = Image.new("RGB", (400, 300), (25, 25, 35))
+    for x in range(20, 400, 50):
+        dark.paste((255, 240, 200), (x, 100, x + 12, 112))  # street lamps
+    day = Image.new("RGB", (400, 300), (150, 170, 200))
+    assert night_score(dark) > 0.5 and night_score(day) == 0.0
+    mapper = ConceptMapper(tree)
+    probabilities = np.stack([one_hot(("traffic light", 0.05))] * 7)
+    result = mapper.photo_result(
+        Crops(None, crop_boxes(400, 300), 400, 300, night_score(dark)), probabilities
+    )
+    assert "night" in {tree.names[t] for t, _ in result.tags}

@@ -180,7 +180,8 @@ class ConceptMapper:
         implied = self._implications(tree, mapped)
         # A class's concept may be chosen, and so may its ancestors ("dog" when
         # the breed is uncertain), unless the vocabulary marks them never-auto.
-        targets = set(mapped) | {concept for concept, _ in implied}
+        # "night" comes from the pixels (night_score), not from a class
+        targets = set(mapped) | {concept for concept, _ in implied} | ({tree.find("night")} - {None})
         selectable = {c for c in targets if tree.auto.get(c)}
         selectable |= {a for c in set(mapped) for a in tree.ancestors(c) if tree.auto.get(a)}
         selectable -= {tree.find(n) for n in TOO_BROAD}
