@@ -294,3 +294,11 @@ def test_a_dark_photo_with_a_few_lights_is_a_night_shot(tree):
         Crops(None, crop_boxes(400, 300), 400, 300, night_score(dark)), probabilities
     )
     assert "night" in {tree.names[t] for t, _ in result.tags}
+
+
+def test_with_clip_no_offline_stage_runs_and_the_detector_stays_off(tiny_model):
+    """The CLIP pipeline keeps its speed: the offline tagger's crops and the small
+    faces run only without CLIP, the detector only once the user installs it."""
+    names = [spec.name for spec in tiny_model.stage_specs()]
+    assert "clip" in names
+    assert not {"classify", "small-faces", "objects"} & set(names)
