@@ -25,7 +25,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from photoorg.objects.store import SOURCE_DETECTOR, SOURCE_SMALL_FACE
+from photoorg.objects.store import FACE_PRECISION, SOURCE_DETECTOR, SOURCE_SMALL_FACE
 from photoorg.progress import CancelToken, Progress
 from photoorg.store.db import Database, bump_generation
 from photoorg.store.schema import TAG_ON, Face, PhotoTag, Tag
@@ -34,12 +34,9 @@ from photoorg.tags.vocabulary import ensure_vocabulary
 
 #: PhotoTag.source of the person/people tags this step writes
 TAG_SOURCE_PEOPLE = "people"
-#: share of photos with a detected face that show a person (dev split of the
-#: everyday set: every one of them did; kept under 1 for faces in posters and prints)
-FACE_PRECISION = 0.95
 #: detector boxes of persons under this score are not counted
 DETECTOR_PERSON_MIN = 0.5
-PHASE = "People in photos"
+PHASE = "people-tags"
 
 
 @dataclass(frozen=True)
@@ -112,7 +109,7 @@ def refresh_people_tags(db: Database, token: CancelToken) -> Iterator[Progress]:
     """Bring the person/people tags in step with the evidence (a diff: a run
     with nothing new writes nothing)."""
     ensure_vocabulary(db)
-    yield Progress(PHASE, 0, 1)
+    yield Progress(PHASE, 0, 1, message="Person and people tags")
     with db.session() as s:
         tag_ids = dict(s.execute(select(Tag.name, Tag.id).where(Tag.name.in_(("person", "people")))).all())
         wanted = {
@@ -151,5 +148,5 @@ def refresh_people_tags(db: Database, token: CancelToken) -> Iterator[Progress]:
                     )
                 )
             bump_generation(s, TAGS_GENERATION)
-    yield Progress(PHASE, 1, 1)
+    yield Progress(PHASE, 1, 1, message="Person and people tags")
     return {TAG_SOURCE_PEOPLE: {"done": len(new), "failed": 0}}

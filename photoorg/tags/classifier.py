@@ -57,8 +57,8 @@ FORWARD_CROPS = 14
 TILE_SHARE = 0.6
 #: concepts too broad to be a useful tag by themselves
 TOO_BROAD = ("scene", "object", "time of day")
-#: kinds of concept a tile's box is worth keeping for (things, not places)
-LOCATED_KINDS = ("object", "animal", "vehicle", "food", "drink", "plant", "person")
+#: the vocabulary's roots under which a tile's box is worth keeping (things, not places)
+LOCATED_ROOTS = ("object", "animal", "vehicle", "food", "drink", "plant", "person")
 
 
 def classifier_version() -> str:
@@ -186,7 +186,7 @@ class ConceptMapper:
         selectable |= {a for c in set(mapped) for a in tree.ancestors(c) if tree.auto.get(a)}
         selectable -= {tree.find(n) for n in TOO_BROAD}
         self.space = ConceptSpace.build(tree, sorted(tree.names), selectable)
-        index = self.space.index_of()
+        self.index = index = self.space.index_of()
         self.columns = np.asarray([index[c] for c in mapped])
         # class -> concept weights: its own concept, and what it implies
         self.weights = np.zeros((len(names), len(self.space.tag_ids)), dtype=np.float32)
@@ -224,8 +224,8 @@ class ConceptMapper:
 
     @staticmethod
     def _located(tree: TagTree, tag_id: int) -> bool:
-        root = ([tag_id, *tree.ancestors(tag_id)])[-1]
-        return tree.names.get(root) in LOCATED_KINDS or tree.names.get(root) in ("drink",)
+        root = [tag_id, *tree.ancestors(tag_id)][-1]
+        return tree.names.get(root) in LOCATED_ROOTS
 
     def concept_scores(self, probabilities: np.ndarray) -> np.ndarray:
         """(rows, concepts): each row's probability summed into its concepts,
@@ -247,14 +247,13 @@ class ConceptMapper:
         photo = scores.max(axis=0)
         night = self.tree.find("night")
         if night is not None and crops.night:
-            column = self.space.index_of()[night]
+            column = self.index[night]
             photo[column] = max(photo[column], crops.night)
         thresholds = self.thresholds if threshold is None else threshold
         chosen = choose_tags(photo[None, :], self.space, thresholds, calibration.MAX_TAGS)[0]
-        index = self.space.index_of()
         objects = []
         for tag_id, confidence in chosen:
-            column = index[tag_id]
+            column = self.index[tag_id]
             crop = int(best_crop[column])
             if crop > 0 and self.kinds_located[column]:
                 objects.append((self.tree.names[tag_id], crops.boxes[crop], confidence))
@@ -307,26 +306,21 @@ class ClassifierStage(ImageStage):
             start += count
         return results
 
-    def save(
-        self, session: Session, photo_id: int, result: ClassifiedPhoto | list[tuple[int, float]]
-    ) -> None:
-        self._save_tags(session, photo_id, result.tags if isinstance(result, ClassifiedPhoto) else result)
-        if isinstance(result, ClassifiedPhoto):
-            width, height = session.execute(
-                select(Photo.width, Photo.height).where(Photo.id == photo_id)
-            ).one()
-            sx = (width / result.width) if width and result.width else 1.0
-            sy = (height / result.height) if height and result.height else sx
-            located = [
-                LocatedObject(
-                    label,
-                    (round(x0 * sx), round(y0 * sy), round((x1 - x0) * sx), round((y1 - y0) * sy)),
-                    confidence,
-                    SOURCE_TILE,
-                )
-                for label, (x0, y0, x1, y1), confidence in result.objects
-            ]
-            save_objects(session, photo_id, SOURCE_TILE, located)
+    def save(self, session: Session, photo_id: int, result: ClassifiedPhoto) -> None:
+        self._save_tags(session, photo_id, result.tags)
+        width, height = session.execute(select(Photo.width, Photo.height).where(Photo.id == photo_id)).one()
+        sx = (width / result.width) if width and result.width else 1.0
+        sy = (height / result.height) if height and result.height else sx
+        located = [
+            LocatedObject(
+                label,
+                (round(x0 * sx), round(y0 * sy), round((x1 - x0) * sx), round((y1 - y0) * sy)),
+                confidence,
+                SOURCE_TILE,
+            )
+            for label, (x0, y0, x1, y1), confidence in result.objects
+        ]
+        save_objects(session, photo_id, SOURCE_TILE, located)
 
     def _save_tags(self, session: Session, photo_id: int, result: list[tuple[int, float]]) -> None:
         session.execute(
