@@ -67,3 +67,27 @@ def test_viewer_shows_labelled_object_boxes_and_b_toggles_them(qtbot, make_windo
     qtbot.keyClick(window.viewer, Qt.Key.Key_B)
     assert canvas.show_overlays
     qtbot.keyClick(window.viewer, Qt.Key.Key_Escape)
+
+
+def test_the_detector_is_offered_on_all_photos_and_adopted_from_a_file(qtbot, make_window, library, tmp_path):
+    torch = pytest.importorskip("torch")
+    from PySide6.QtWidgets import QMenu
+
+    from photoorg.gui.features.objects import ObjectsGui
+    from photoorg.gui.sidebar import ALL
+    from photoorg.objects import detector
+
+    weights = tmp_path / "ssdlite.pth"
+    torch.manual_seed(0)
+    torch.save(detector.build_untrained().state_dict(), weights)  # made by the test, loaded for real
+    window = make_window(library)
+    gui = next(c for c in window.capabilities if isinstance(c, ObjectsGui))
+    menu = QMenu(window)
+    gui._sidebar_menu(menu, ALL)
+    assert [a.text() for a in menu.actions()] == ["Object detector…"]
+
+    gui._adopt(weights)  # what "Use a file…" does with the chosen file
+    qtbot.waitUntil(
+        lambda: window.statusBar().currentMessage().startswith("Object detector on"), timeout=60_000
+    )
+    assert detector.detector_choice(library.db).weights == weights.resolve()

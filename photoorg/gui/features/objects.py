@@ -1,14 +1,28 @@
 """Located objects in the app: labelled boxes with their confidence in the
 viewer (shown and hidden with the viewer's Boxes button or B, like the other
-boxes), and in the details panel the objects found and how many people."""
+boxes), in the details panel the objects found and how many people, and
+"Object detector…" in the menu of All photos: the optional COCO detector,
+downloaded with progress or read from a file (never without asking)."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QWidget
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QMessageBox, QWidget
 
 from photoorg.gui.details import section_box
 from photoorg.gui.extension import AppContext
+from photoorg.gui.sidebar import Scope
+from photoorg.gui.workers import report
+from photoorg.objects import detector
 from photoorg.objects.store import SOURCE_FACE, located_objects
+
+DETECTOR_TEXT = (
+    "The object detector finds people, cars, cups, chairs and 76 other kinds of things in your photos and "
+    "marks them with boxes; tag: and object: searches use its labels.\n\n"
+    f"It is torchvision's SSDlite320-MobileNetV3 (BSD licence), about 13 MB from {detector.WEIGHTS_URL}. "
+    "It runs on your computer; no photo leaves it."
+)
 
 
 def box_label(label: str, confidence: float) -> str:
@@ -40,6 +54,55 @@ class ObjectsGui:
         self.ctx = ctx
         ctx.add_viewer_overlay(self._boxes)
         ctx.add_details_section(objects_section)
+        ctx.add_sidebar_action(self._sidebar_menu)
+
+    def _sidebar_menu(self, menu: QMenu, scope: Scope) -> None:
+        if scope.kind == "all":
+            menu.addAction("Object detector…", self.offer_detector)
+
+    def offer_detector(self) -> None:
+        db = self.ctx.library.db
+        self.ctx.submit(lambda: detector.detector_choice(db), self._ask, key="objects-detector")
+
+    def _ask(self, choice) -> None:
+        box = QMessageBox(self.ctx.dialog_parent())
+        box.setWindowTitle("Object detector")
+        state = f"On, with {choice.weights}." if choice else "Off."
+        box.setText(f"{DETECTOR_TEXT}\n\n{state}")
+        download = box.addButton("Download", QMessageBox.ButtonRole.AcceptRole)
+        from_file = box.addButton("Use a file…", QMessageBox.ButtonRole.ActionRole)
+        off = box.addButton("Turn off", QMessageBox.ButtonRole.DestructiveRole) if choice else None
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked is download:
+            self._adopt(None)
+        elif clicked is from_file:
+            path, _ = QFileDialog.getOpenFileName(
+                self.ctx.dialog_parent(), "Object detector weights", "", "Weights (*.pth *.pt)"
+            )
+            if path:
+                self._adopt(Path(path))
+        elif off is not None and clicked is off:
+            self.ctx.write(lambda: detector.turn_off(self.ctx.library.db), "Object detector off")
+
+    def _adopt(self, path: Path | None) -> None:
+        db = self.ctx.library.db
+
+        def work():
+            weights = path or detector.download_weights(progress=lambda done, total: report((done, total)))
+            return detector.adopt_weights(db, weights)
+
+        def progress(value) -> None:
+            done, total = value
+            share = f" ({done * 100 // total} %)" if total else ""
+            self.ctx.notify(f"Downloading the object detector: {done // 1_000_000} MB{share}")
+
+        def done(choice) -> None:
+            self.ctx.notify("Object detector on: finding objects in your photos", 6000)
+            self.ctx.start_indexing()
+
+        self.ctx.submit(work, done, on_yield=progress, key="objects-detector")
 
     def _boxes(self, row) -> list[tuple[int, int, int, int, str]]:
         """Runs off the GUI thread (see AppContext.add_viewer_overlay). Faces
