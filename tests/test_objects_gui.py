@@ -49,6 +49,11 @@ def test_viewer_shows_labelled_object_boxes_and_b_toggles_them(qtbot, make_windo
     )
     qtbot.waitUntil(lambda: window.details.findChild(QLabel, "PhotoObjects") is not None, timeout=20_000)
     assert "cat 91%" in window.details.findChild(QLabel, "PhotoObjects").text()
+    out = Path(os.environ.get("PHOTOORG_SCREENSHOTS") or tmp_path)
+    for theme in ("light", "dark"):
+        apply_look(QApplication.instance(), theme)
+        qtbot.wait(200)
+        assert window.grab().save(str(out / f"details-objects-{theme}.png"))
 
     window.open_viewer(photo.id)
     canvas = window.viewer.canvas
@@ -56,7 +61,6 @@ def test_viewer_shows_labelled_object_boxes_and_b_toggles_them(qtbot, make_windo
     assert (60, 20, 300, 270, "cat 91%") in canvas.overlays
     assert (0, 0, 270, 180, "tabby cat 55%") in canvas.overlays
     qtbot.waitUntil(lambda: canvas.pixmap is not None, timeout=20_000)
-    out = Path(os.environ.get("PHOTOORG_SCREENSHOTS") or tmp_path)
     for theme in ("light", "dark"):
         apply_look(QApplication.instance(), theme)
         qtbot.wait(200)
