@@ -302,3 +302,19 @@ def test_with_clip_no_offline_stage_runs_and_the_detector_stays_off(tiny_model):
     names = [spec.name for spec in tiny_model.stage_specs()]
     assert "clip" in names
     assert not {"classify", "small-faces", "objects"} & set(names)
+
+
+def test_object_filter_follows_the_tag_hierarchy(scanned):
+    library, _, ids = scanned
+    with library.db.transaction() as s:
+        save_objects(
+            s, ids["alone.jpg"], "tile", [LocatedObject("egyptian mau", (0, 0, 50, 50), 0.8, "tile")]
+        )
+        save_objects(
+            s, ids["group.jpg"], SOURCE_DETECTOR, [LocatedObject("table", (0, 0, 90, 40), 0.7, "detector")]
+        )
+    ensure_vocabulary(library.db)
+    assert found(library, "object:cat") == {ids["alone.jpg"]}, "a breed is a cat"
+    assert found(library, "object:animal") == {ids["alone.jpg"]}
+    assert found(library, 'object:"dining table"') == {ids["group.jpg"]}, "a synonym of table"
+    assert found(library, "object:dog") == set()

@@ -71,7 +71,7 @@ class DetectorStage(ImageStage):
         sy = (height / result.height) if height and result.height else sx
         objects = [
             LocatedObject(
-                label,
+                self._name(label),
                 (
                     round(x0 * sx),
                     round(y0 * sy),
@@ -85,6 +85,12 @@ class DetectorStage(ImageStage):
         ]
         save_objects(session, photo_id, SOURCE_DETECTOR, objects)
         self._save_tags(session, photo_id, objects)
+
+    def _name(self, coco_label: str) -> str:
+        """The vocabulary's name for a COCO label ("dining table" is a "table"),
+        so object: and the hierarchy read the detector's boxes like the others."""
+        tag_id = concept_for(coco_label, self.tree)
+        return self.tree.names[tag_id] if tag_id is not None else coco_label
 
     def _save_tags(self, session: Session, photo_id: int, objects: list[LocatedObject]) -> None:
         session.execute(

@@ -143,11 +143,25 @@ def iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
     return inter / (a[2] * a[3] + b[2] * b[3] - inter)
 
 
+#: labels under a tag: the tag named (or with this synonym) and every tag below it
+_LABELS_UNDER = """
+WITH RECURSIVE start(id) AS (
+    SELECT id FROM tags WHERE lower(name) = :label
+    OR EXISTS (SELECT 1 FROM json_each(tags.synonyms) WHERE lower(value) = :label)
+), below(id) AS (
+    SELECT id FROM start UNION SELECT tags.id FROM tags JOIN below ON tags.parent_id = below.id
+)
+SELECT photo_id FROM photo_objects
+WHERE lower(label) = :label OR lower(label) IN (SELECT lower(name) FROM tags WHERE id IN below)
+"""
+
+
 def object_clause(label: str) -> ColumnElement[bool]:
-    """Photos with a located object of this label (or a face, for ``person``)."""
-    wanted = label.strip().lower()
-    stored = text("SELECT photo_id FROM photo_objects WHERE lower(label) = :label").bindparams(label=wanted)
-    clause = Photo.id.in_(stored)
+    """Photos with a located object of this label or of a kind under it in the
+    tag hierarchy ("object:cat" finds a tile's "egyptian mau"); for ``person``,
+    photos with a face too."""
+    wanted = " ".join(label.lower().split())
+    clause = Photo.id.in_(text(_LABELS_UNDER).bindparams(label=wanted))
     if wanted in ("person", "people"):
         clause = clause | Photo.id.in_(select(Face.photo_id).where(Face.detector != "stale"))
     return clause
