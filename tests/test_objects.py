@@ -318,3 +318,19 @@ def test_object_filter_follows_the_tag_hierarchy(scanned):
     assert found(library, "object:animal") == {ids["alone.jpg"]}
     assert found(library, 'object:"dining table"') == {ids["group.jpg"]}, "a synonym of table"
     assert found(library, "object:dog") == set()
+
+
+def test_objects_command_lists_boxes_and_counts(scanned, capsys):
+    library, folder, ids = scanned
+    add_faces(library, ids["group.jpg"], 2)
+    with library.db.transaction() as s:
+        save_objects(s, ids["group.jpg"], "tile", [LocatedObject("cup", (5, 6, 70, 80), 0.61, "tile")])
+    drain(refresh_people_tags(library.db, CancelToken()))
+    listed = run_cli_json(capsys, "objects", folder / "group.jpg", "--library", library.paths.root)
+    assert listed[0]["people_count"] == 2
+    assert {"label": "cup", "box": [5, 6, 70, 80], "confidence": 0.61, "source": "tile"} in listed[0][
+        "objects"
+    ]
+    assert run_cli_json(capsys, "objects", "--library", library.paths.root) == {"person": 1, "cup": 1}
+    code, out, _ = run_cli(capsys, "objects", folder / "group.jpg", "--library", library.paths.root)
+    assert code == 0 and "2 people" in out and "cup" in out
