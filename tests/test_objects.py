@@ -334,3 +334,11 @@ def test_objects_command_lists_boxes_and_counts(scanned, capsys):
     assert run_cli_json(capsys, "objects", "--library", library.paths.root) == {"person": 1, "cup": 1}
     code, out, _ = run_cli(capsys, "objects", folder / "group.jpg", "--library", library.paths.root)
     assert code == 0 and "2 people" in out and "cup" in out
+
+
+def test_offline_libraries_never_download_the_detector(scanned, capsys, monkeypatch):
+    library, _, _ = scanned
+    monkeypatch.setenv("PHOTOORG_OFFLINE", "1")
+    code, _, err = run_cli(capsys, "detector", "get", "--library", library.paths.root)
+    assert code == 1 and "--weights FILE" in err and "Traceback" not in err
+    assert detector.detector_choice(library.db) is None

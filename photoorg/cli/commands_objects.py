@@ -63,6 +63,11 @@ def cmd_detector(args) -> int:
             return 0
         if args.weights:
             path = Path(args.weights)
+        elif library.ml_options().offline:
+            raise PhotoorgError(
+                "The library is set to never download (--offline / PHOTOORG_OFFLINE): pass the detector's "
+                f"weights with --weights FILE (a copy of {detector.WEIGHTS_URL})."
+            )
         else:
             printer = ProgressPrinter()
             try:
