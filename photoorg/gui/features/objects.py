@@ -10,6 +10,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QMessageBox, QWidget
 
+from photoorg.errors import PhotoorgError
 from photoorg.gui.details import section_box
 from photoorg.gui.extension import AppContext
 from photoorg.gui.sidebar import Scope
@@ -89,7 +90,11 @@ class ObjectsGui:
     def _adopt(self, path: Path | None) -> None:
         db = self.ctx.library.db
 
+        library = self.ctx.library
+
         def work():
+            if path is None and library.ml_options().offline:
+                raise PhotoorgError("This library never downloads (offline): use a file instead.")
             weights = path or detector.download_weights(progress=lambda done, total: report((done, total)))
             return detector.adopt_weights(db, weights)
 
