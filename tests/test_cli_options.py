@@ -48,6 +48,8 @@ SAMPLES: dict[tuple[str, ...], list[str]] = {
     ("groups",): ["groups"],
     ("text",): ["text", "nowhere.jpg"],
     ("places",): ["places"],
+    ("objects",): ["objects"],
+    ("detector",): ["detector", "status"],
     ("people",): ["people"],
     ("people", "list"): ["people", "list"],
     ("people", "show"): ["people", "show", "1"],
