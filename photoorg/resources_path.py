@@ -14,6 +14,11 @@ from pathlib import Path
 
 @cache
 def resources_dir() -> Path:
+    # A source checkout's own resources first: an editable install of another
+    # checkout (a shared development environment) maps photoorg.resources there.
+    beside = Path(__file__).resolve().parents[1] / "resources"
+    if (beside / "tags" / "vocabulary.json").is_file():
+        return beside
     spec = importlib.util.find_spec("photoorg.resources")
     if spec is not None and spec.submodule_search_locations:
         return Path(next(iter(spec.submodule_search_locations)))

@@ -177,6 +177,7 @@ def test_importing_a_capability_registers_nothing():
         "import photoorg.text, photoorg.places, photoorg.text.hooks, photoorg.places.hooks\n"
         "import photoorg.video, photoorg.raw, photoorg.video.hooks, photoorg.raw.reader\n"
         "import photoorg.xmp, photoorg.xmp.hooks\n"
+        "import photoorg.objects, photoorg.objects.hooks\n"
         "from photoorg.extensions import stages, show_fields, query_keys, loaded_capabilities\n"
         "from photoorg.capabilities import load_capabilities\n"
         "before = (len(stages.stage_providers()), len(show_fields.detail_providers()), "
@@ -189,9 +190,9 @@ def test_importing_a_capability_registers_nothing():
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     )
     assert result.stdout.strip() == (
-        "(0, 0, 0, 0) (4, 6, ['label', 'person', 'place', 'tag', 'text'], "
-        "['photoorg.faces', 'photoorg.places', 'photoorg.raw', 'photoorg.tags', 'photoorg.text', "
-        "'photoorg.video', 'photoorg.xmp'])"
+        "(0, 0, 0, 0) (6, 7, ['label', 'object', 'person', 'place', 'tag', 'text'], "
+        "['photoorg.faces', 'photoorg.objects', 'photoorg.places', 'photoorg.raw', 'photoorg.tags', "
+        "'photoorg.text', 'photoorg.video', 'photoorg.xmp'])"
     )
 
 
@@ -208,6 +209,7 @@ def test_loading_and_registering_again_changes_nothing():
             "photoorg.faces",
             "photoorg.text",
             "photoorg.places",
+            "photoorg.objects",
             "photoorg.video",
             "photoorg.raw",
             "photoorg.xmp",
@@ -218,19 +220,40 @@ def test_the_core_capabilities_fill_the_points_they_use():
     with extensions.scoped():
         load_capabilities()
         registered = _registered()
-    assert len(registered["stages.stage_providers"]) == 4  # classifier, faces, text, video
-    # tagging, clustering, naming places, the video keyframes' search snapshot, xmp
-    assert len(registered["after_index.after_index_steps"]) == 5
-    assert set(registered["stage_versions.stage_versions"]) == {"tags-clip", "classify", "faces", "text"}
+    # classifier, faces, text, object detector, small faces, video
+    assert len(registered["stages.stage_providers"]) == 6
+    # tagging, clustering, naming places, person/people tags, the video keyframes' snapshot, xmp
+    assert len(registered["after_index.after_index_steps"]) == 6
+    assert set(registered["stage_versions.stage_versions"]) == {
+        "tags-clip",
+        "classify",
+        "faces",
+        "text",
+        "objects",
+        "small-faces",
+    }
     # tags' and people's tables are in the core chain; the others own theirs
-    assert [chain.name for chain in registered["schemas.schemas"]] == ["text", "places", "video", "xmp"]
-    assert len(registered["filter_clauses.filter_clauses"]) == 5
-    assert set(registered["query_keys.query_keys"]) == {"tag", "person", "text", "place", "label"}
+    assert [chain.name for chain in registered["schemas.schemas"]] == [
+        "text",
+        "places",
+        "objects",
+        "video",
+        "xmp",
+    ]
+    assert len(registered["filter_clauses.filter_clauses"]) == 6
+    assert set(registered["query_keys.query_keys"]) == {"tag", "person", "text", "place", "object", "label"}
     assert len(registered["query_rewriters.query_rewriters"]) == 1
     assert len(registered["fallback_rankers.fallback_rankers"]) == 1
     assert set(registered["search_rankers.search_rankers"]) == {"text", "place"}
-    assert len(registered["show_fields.detail_providers"]) == 6
-    assert list(registered["cli_commands.cli_command_groups"]) == ["tags", "people", "text", "places", "xmp"]
+    assert len(registered["show_fields.detail_providers"]) == 7
+    assert list(registered["cli_commands.cli_command_groups"]) == [
+        "tags",
+        "people",
+        "text",
+        "places",
+        "objects",
+        "xmp",
+    ]
     assert [reader.kind for reader in registered["media_readers.media_readers"]] == ["video", "raw"]
     assert len(registered["item_marks.item_markers"]) == 2  # video, raw
     assert list(registered["vector_sources.vector_sources"]) == ["video-scenes"]

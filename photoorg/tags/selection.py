@@ -81,6 +81,16 @@ def select_tags(
         probabilities = np.where(probabilities >= floor, probabilities, 0.0)
     # (P @ up) computed as (up.T @ P.T).T: sparse times dense stays cheap.
     summed = np.asarray((space.up.T @ probabilities.astype(np.float32).T).T)
+    return choose_tags(summed, space, threshold, max_tags)
+
+
+def choose_tags(
+    summed: np.ndarray, space: ConceptSpace, threshold: float | np.ndarray, max_tags: int
+) -> list[list[tuple[int, float]]]:
+    """Steps 2-4 above on scores already summed up the hierarchy; ``threshold``
+    is one value, or one per concept (column)."""
+    if summed.size == 0:
+        return [[] for _ in range(summed.shape[0])]
     candidates = (summed >= threshold) & space.selectable[None, :]
     result: list[list[tuple[int, float]]] = []
     for row in range(candidates.shape[0]):

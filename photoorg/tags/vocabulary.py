@@ -78,6 +78,34 @@ def imagenet_map() -> tuple[str, ...]:
     return tuple(c["concept"] for c in classes)
 
 
+@dataclass(frozen=True)
+class Implication:
+    """An ImageNet class whose concept is in ``sources`` (or under one of
+    ``under``, minus ``except_``) also counts ``weight`` towards ``concept``."""
+
+    concept: str
+    weight: float
+    sources: tuple[str, ...] = ()
+    under: tuple[str, ...] = ()
+    except_: tuple[str, ...] = ()
+
+
+@cache
+def imagenet_implications() -> tuple[Implication, ...]:
+    """What ImageNet classes say beyond their own concept (resources/tags/imagenet_implies.json)."""
+    data = json.loads(resource_path("tags", "imagenet_implies.json").read_text(encoding="utf-8"))
+    return tuple(
+        Implication(
+            concept=rule["concept"],
+            weight=float(rule.get("weight", 1.0)),
+            sources=tuple(rule.get("from") or ()),
+            under=tuple(rule.get("under") or ()),
+            except_=tuple(rule.get("except") or ()),
+        )
+        for rule in data["rules"]
+    )
+
+
 def ensure_vocabulary(db: Database) -> bool:
     """Bring the tags table in step with the shipped vocabulary. Returns True
     when something changed (tag vectors and auto tags then need a refresh)."""

@@ -10,6 +10,7 @@ means adding its module and one line below.
 from __future__ import annotations
 
 from photoorg.gui.extension import GuiCapability
+from photoorg.gui.features.objects import ObjectsGui
 from photoorg.gui.features.people import PeopleGui
 from photoorg.gui.features.places import PlacesGui
 from photoorg.gui.features.tags import TagsGui
@@ -17,4 +18,12 @@ from photoorg.gui.features.text import TextGui
 from photoorg.gui.features.video import VideoGui
 from photoorg.gui.features.xmp import XmpGui
 
-CAPABILITIES: tuple[type[GuiCapability], ...] = (TagsGui, PeopleGui, PlacesGui, TextGui, VideoGui, XmpGui)
+CAPABILITIES: tuple[type[GuiCapability], ...] = (
+    TagsGui,
+    PeopleGui,
+    PlacesGui,
+    TextGui,
+    ObjectsGui,
+    VideoGui,
+    XmpGui,
+)
