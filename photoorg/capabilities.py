@@ -8,10 +8,10 @@ parts of the capabilities are listed separately, by the GUI.
 
 from __future__ import annotations
 
-from photoorg import extensions, faces, places, tags, text
+from photoorg import duplicates, extensions, faces, places, tags, text
 from photoorg.extensions import Capability
 
-CORE_CAPABILITIES: tuple[Capability, ...] = (tags, faces, text, places)
+CORE_CAPABILITIES: tuple[Capability, ...] = (tags, faces, text, places, duplicates)
 
 
 def load_capabilities() -> None:

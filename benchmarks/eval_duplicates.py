@@ -1,0 +1,282 @@
+"""Near-duplicate precision and recall, best-shot agreement and speed of the
+duplicates capability, on variants of real photos.
+
+Run:  python benchmarks/eval_duplicates.py [--quick]
+
+Originals: the camera samples in ../shared/data/exif-samples/jpg (the top
+folder) and the portraits in ../shared/data/faces-dev, decoded upright and
+shrunk to at most 1600 px. For each original:
+
+- variants (the same picture, must group): resize to 1/2 and 1/4, JPEG q30,
+  PNG, WebP, HEIC, crops of 5% and 10% (each side at one corner, or centred),
+  brightness +30%, saturation +50%, turns by 90/180/270 degrees, a mirror;
+- look-alike shots (distinct pictures, must not group with it or each other):
+  the left and right 60% of the scene, a shot panned by 20%, a 70% zoom.
+
+Each file goes through the app's own path: encoded in its format, opened and
+decoded as the pipeline does (photoorg.scan.imageio, JPEG draft at the stage's
+size), then fingerprinted and grouped (no capture times and no CLIP vectors:
+the hash alone must hold). Pairwise precision counts every pair put in one
+group; recall is per variant kind (original, variant) pairs grouped.
+
+Best shot: rank() on constructed pairs (sharp vs blurred, well vs badly
+exposed, large vs small, original vs a brightness edit that must not be called
+worse). Speed: the stage's prepare per photo against the decode per photo,
+and grouping 100k and 1M synthetic hashes (5% planted near copies).
+Results go to stdout and benchmarks/out/duplicates.json.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageEnhance, ImageFilter, ImageOps
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "benchmarks" / "out"
+SHARED = ROOT.parent / "shared" / "data"
+
+from photoorg.duplicates.fingerprint import fingerprint  # noqa: E402
+from photoorg.duplicates.grouping import Hashes, find_groups  # noqa: E402
+from photoorg.duplicates.quality import WORK_SIDE, measure  # noqa: E402
+from photoorg.duplicates.ranking import Candidate, rank  # noqa: E402
+from photoorg.scan.imageio import ImageReadError, decode, open_image  # noqa: E402
+
+
+def encode(image: Image.Image, fmt: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def crop(image: Image.Image, keep: float, x: float = 0.5, y: float = 0.5) -> Image.Image:
+    w, h = round(image.width * keep), round(image.height * keep)
+    left, top = round((image.width - w) * x), round((image.height - h) * y)
+    return image.crop((left, top, left + w, top + h))
+
+
+def variants(im: Image.Image) -> dict[str, bytes]:
+    jpeg = {"format": "JPEG", "quality": 90}
+    out = {
+        "resize 1/2": (im.resize((im.width // 2, im.height // 2), Image.Resampling.LANCZOS), jpeg),
+        "resize 1/4": (im.resize((im.width // 4, im.height // 4), Image.Resampling.LANCZOS), jpeg),
+        "jpeg q30": (im, {"format": "JPEG", "quality": 30}),
+        "png": (im, {"format": "PNG"}),
+        "webp": (im, {"format": "WEBP", "quality": 80}),
+        "crop 5% corner": (crop(im, 0.95, 1, 1), jpeg),
+        "crop 10% corner": (crop(im, 0.90, 0, 0), jpeg),
+        "crop 10% centre": (crop(im, 0.90), jpeg),
+        "brightness +30%": (ImageEnhance.Brightness(im).enhance(1.3), jpeg),
+        "colour +50%": (ImageEnhance.Color(im).enhance(1.5), jpeg),
+        "rotate 90": (im.transpose(Image.Transpose.ROTATE_90), jpeg),
+        "rotate 180": (im.transpose(Image.Transpose.ROTATE_180), jpeg),
+        "rotate 270": (im.transpose(Image.Transpose.ROTATE_270), jpeg),
+        "mirror": (ImageOps.mirror(im), jpeg),
+    }
+    encoded = {}
+    for kind, (image, options) in out.items():
+        options = dict(options)
+        encoded[kind] = encode(image, options.pop("format"), **options)
+    try:
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+        encoded["heic"] = encode(im, "HEIF", quality=70)
+    except Exception as exc:  # no HEIF encoder in this build
+        print(f"(no HEIC variant: {exc})")
+    return encoded
+
+
+def lookalikes(im: Image.Image) -> dict[str, bytes]:
+    shots = {
+        "left 60%": crop(im, 0.6, 0, 0.5),
+        "right 60%": crop(im, 0.6, 1, 0.5),
+        "panned 20%": crop(im, 0.8, 0, 0.5),
+        "zoom 70%": crop(im, 0.7),
+    }
+    return {kind: encode(shot, "JPEG", quality=90) for kind, shot in shots.items()}
+
+
+def analyse(data: bytes):
+    image = decode(open_image(data), WORK_SIDE)
+    return fingerprint(image), measure(image), image.size
+
+
+def originals(limit: int | None) -> list[tuple[str, Image.Image]]:
+    paths = sorted((SHARED / "exif-samples" / "jpg").glob("*.jpg")) + sorted(
+        (SHARED / "faces-dev").glob("*.jpg")
+    )
+    out = []
+    for path in paths:
+        try:
+            image = decode(open_image(path.read_bytes()), 0)
+        except ImageReadError:
+            continue
+        if min(image.size) < 200:
+            continue  # too small to crop and resize meaningfully
+        image.thumbnail((1600, 1600))
+        out.append((path.name, image))
+    return out[:limit] if limit else out
+
+
+def near_duplicates(photos) -> dict:
+    items = []  # (picture id, kind, fingerprint)
+    for number, (_, image) in enumerate(photos):
+        items.append((number, "original", analyse(encode(image, "JPEG", quality=95))[0]))
+        for kind, data in variants(image).items():
+            items.append((number, kind, analyse(data)[0]))
+        for kind, data in lookalikes(image).items():
+            items.append((f"{number}:{kind}", kind, analyse(data)[0]))
+    hashes = Hashes(
+        np.array([fp.phash for _, _, fp in items]),
+        np.array([fp.dhash for _, _, fp in items]),
+        np.array([fp.window_phash for _, _, fp in items]),
+        np.array([fp.window_dhash for _, _, fp in items]),
+    )
+    groups = find_groups(hashes, [None] * len(items), np.full(len(items), np.nan))
+    group_of = {row: g for g, found in enumerate(groups) for row in found.rows}
+    together = lambda a, b: a in group_of and group_of.get(a) == group_of.get(b)  # noqa: E731
+    predicted = true_positive = 0
+    for a, b in itertools.combinations(range(len(items)), 2):
+        if together(a, b):
+            predicted += 1
+            true_positive += items[a][0] == items[b][0]
+    recall: dict[str, list[int]] = {}
+    for number in range(len(photos)):
+        rows = [r for r, item in enumerate(items) if item[0] == number]
+        original = rows[0]
+        for r in rows[1:]:
+            recall.setdefault(items[r][1], []).append(int(together(original, r)))
+    positives = sum(len(v) for v in recall.values())
+    false_pairs = [
+        (items[a][0], items[a][1], items[b][0], items[b][1])
+        for a, b in itertools.combinations(range(len(items)), 2)
+        if together(a, b) and items[a][0] != items[b][0]
+    ]
+    return {
+        "originals": len(photos),
+        "photos": len(items),
+        "pairwise_precision": round(true_positive / predicted, 4) if predicted else 1.0,
+        "false_pairs": [str(p) for p in false_pairs[:10]],
+        "recall_all": round(sum(sum(v) for v in recall.values()) / positives, 4),
+        "recall_by_kind": {k: round(sum(v) / len(v), 4) for k, v in sorted(recall.items())},
+    }
+
+
+def _candidate(photo_id: int, data: bytes, size: tuple[int, int] | None = None, **marks) -> Candidate:
+    _, quality, decoded = analyse(data)
+    width, height = size or decoded
+    return Candidate(photo_id, width, height, len(data), 0, datetime(2020, 1, 1), quality=quality, **marks)
+
+
+def best_shot(photos) -> dict:
+    cases: dict[str, list[int]] = {"sharp vs blurred": [], "well vs badly exposed": [], "large vs small": []}
+    edit_not_worse: list[int] = []
+    for _, image in photos:
+        sharp = encode(image, "JPEG", quality=90)
+        blurred = encode(
+            image.filter(ImageFilter.GaussianBlur(max(2, image.width / 400))), "JPEG", quality=90
+        )
+        ranked = rank("near", [_candidate(2, blurred, image.size), _candidate(1, sharp, image.size)])
+        cases["sharp vs blurred"].append(int(ranked[0].photo_id == 1))
+        for factor in (2.5, 0.25):
+            bad = encode(ImageEnhance.Brightness(image).enhance(factor), "JPEG", quality=90)
+            ranked = rank("near", [_candidate(2, bad, image.size), _candidate(1, sharp, image.size)])
+            cases["well vs badly exposed"].append(int(ranked[0].photo_id == 1))
+            if ranked[0].photo_id != 1:
+                print("exposure miss", factor, [m.why for m in ranked])
+        small = image.resize((image.width // 3, image.height // 3), Image.Resampling.LANCZOS)
+        ranked = rank(
+            "near",
+            [_candidate(2, encode(small, "JPEG", quality=95), small.size), _candidate(1, sharp, image.size)],
+        )
+        cases["large vs small"].append(int(ranked[0].photo_id == 1))
+        edit = encode(ImageEnhance.Brightness(image).enhance(1.15), "JPEG", quality=90)
+        ranked = rank("near", [_candidate(1, sharp, image.size), _candidate(2, edit, image.size)])
+        why_edit = next(m.why for m in ranked if m.photo_id == 2)
+        if any(w in why_edit for w in ("blurrier", "clipped", "too dark", "smaller")):
+            print("edit called worse:", why_edit)
+        edit_not_worse.append(
+            int(not any(w in why_edit for w in ("blurrier", "clipped", "too dark", "smaller")))
+        )
+    out = {k: round(sum(v) / len(v), 4) for k, v in cases.items()}
+    out["edit not called worse"] = round(sum(edit_not_worse) / len(edit_not_worse), 4)
+    return out
+
+
+def stage_speed(photos) -> dict:
+    files = [encode(image, "JPEG", quality=90) for _, image in photos]
+    decoded = []
+    start = time.perf_counter()
+    for data in files:
+        decoded.append(decode(open_image(data), WORK_SIDE))
+    decode_s = (time.perf_counter() - start) / len(files)
+    start = time.perf_counter()
+    for image in decoded:
+        fingerprint(image)
+        measure(image)
+    stage_s = (time.perf_counter() - start) / len(files)
+    return {
+        "decode_ms_per_photo": round(decode_s * 1000, 2),
+        "stage_ms_per_photo": round(stage_s * 1000, 2),
+        "stage_over_decode": round(stage_s / decode_s, 3),
+    }
+
+
+def grouping_speed(n: int, seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+
+    def random_hashes(*shape):
+        return rng.integers(-(2**63), 2**63 - 1, size=shape, dtype=np.int64)
+
+    hashes = Hashes(random_hashes(n, 8), random_hashes(n, 8), random_hashes(n, 9), random_hashes(n, 9))
+    planted = n // 20
+    source, copy = rng.choice(n, size=(2, planted), replace=False)
+    flips = np.zeros(planted, dtype=np.int64)
+    for _ in range(4):
+        flips ^= np.left_shift(np.int64(1), rng.integers(0, 63, planted).astype(np.int64))
+    hashes.phash[copy, 0] = hashes.phash[source, 0] ^ flips
+    hashes.dhash[copy, 0] = hashes.dhash[source, 0]
+    start = time.perf_counter()
+    groups = find_groups(hashes, [None] * n, np.full(n, np.nan))
+    seconds = time.perf_counter() - start
+    found = {frozenset(g.rows) for g in groups}
+    hit = sum(
+        frozenset((int(a), int(b))) in found or any({a, b} <= g for g in ()) for a, b in zip(source, copy)
+    )
+    return {
+        "hashes": n,
+        "seconds": round(seconds, 2),
+        "groups": len(groups),
+        "planted_pairs_found": hit / planted,
+    }
+
+
+def main() -> int:
+    quick = "--quick" in sys.argv
+    if not SHARED.is_dir():
+        print(f"needs {SHARED}")
+        return 1
+    photos = originals(8 if quick else None)
+    report = {
+        "near_duplicates": near_duplicates(photos),
+        "best_shot": best_shot(photos),
+        "stage": stage_speed(photos),
+        "grouping": [grouping_speed(n) for n in ((20_000,) if quick else (100_000, 1_000_000))],
+    }
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "duplicates.json").write_text(json.dumps(report, indent=2))
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
