@@ -187,12 +187,13 @@ def best_shot(photos) -> dict:
         )
         ranked = rank("near", [_candidate(2, blurred, image.size), _candidate(1, sharp, image.size)])
         cases["sharp vs blurred"].append(int(ranked[0].photo_id == 1))
-        for factor in (2.5, 0.25):
-            bad = encode(ImageEnhance.Brightness(image).enhance(factor), "JPEG", quality=90)
+        mean = float(np.asarray(image.convert("L")).mean()) or 1.0
+        for target in (235.0, 20.0):  # blown out, and nearly black
+            bad = encode(ImageEnhance.Brightness(image).enhance(target / mean), "JPEG", quality=90)
             ranked = rank("near", [_candidate(2, bad, image.size), _candidate(1, sharp, image.size)])
             cases["well vs badly exposed"].append(int(ranked[0].photo_id == 1))
             if ranked[0].photo_id != 1:
-                print("exposure miss", factor, [m.why for m in ranked])
+                print("exposure miss", target, [m.why for m in ranked])
         small = image.resize((image.width // 3, image.height // 3), Image.Resampling.LANCZOS)
         ranked = rank(
             "near",

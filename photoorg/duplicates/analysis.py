@@ -77,13 +77,28 @@ def _candidates(db: Database, photo_ids: Sequence[int], eyes: dict[int, float]) 
                 "SELECT p.id, p.width, p.height, p.size, p.mtime_ns, p.added_at, p.rating, p.favorite, "
                 "(SELECT COUNT(*) FROM album_photos a WHERE a.photo_id = p.id), "
                 "(SELECT MIN(quality) FROM faces fc WHERE fc.photo_id = p.id), "
-                "p.content_hash, p.taken_at IS NOT NULL, "
+                "p.content_hash, p.taken_at IS NOT NULL, p.format, "
                 "f.sharpness, f.noise, f.highlights, f.shadows, f.brightness "
                 f"FROM photos p LEFT JOIN dup_fingerprints f ON f.photo_id = p.id WHERE p.id IN ({marks})",
                 tuple(part),
             )
             for row in rows:
-                pid, width, height, size, mtime, added, rating, fav, albums, face_q, digest, timed, *q = row
+                (
+                    pid,
+                    width,
+                    height,
+                    size,
+                    mtime,
+                    added,
+                    rating,
+                    fav,
+                    albums,
+                    face_q,
+                    digest,
+                    timed,
+                    fmt,
+                    *q,
+                ) = row
                 out[pid] = Candidate(
                     photo_id=pid,
                     width=width or 0,
@@ -98,6 +113,7 @@ def _candidates(db: Database, photo_ids: Sequence[int], eyes: dict[int, float]) 
                     eyes=eyes.get(pid),
                     face_quality=face_q,
                     content_hash=digest,
+                    format=fmt,
                     has_capture_time=bool(timed),
                 )
     return out

@@ -33,8 +33,9 @@ WINDOW_HANDICAP = NEAR_DHASH - NEAR_DHASH_WINDOW
 NEAR_DHASH_WITH_CLIP, CLIP_CONFIRM = 20, 0.93
 #: a cosine below this says two hash-alike photos are different pictures
 CLIP_VETO = 0.80
-#: capture times further apart than this are two shots (EXIF times have whole seconds)
-SAME_SHOT_SECONDS = 1.0
+#: capture times further apart than this are two shots (EXIF times have whole
+#: seconds; a copy keeps its original's exactly)
+SAME_SHOT_SECONDS = 0.5
 #: a burst: each photo within this many seconds of the previous one...
 BURST_GAP_SECONDS = 3.0
 #: ...that looks alike: pHash this close, or CLIP cosine this high where both have vectors

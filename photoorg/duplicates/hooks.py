@@ -7,7 +7,7 @@ import argparse
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, text
+from sqlalchemy import ColumnElement, and_, not_, text
 from sqlalchemy.orm import Session
 
 from photoorg.duplicates.quality import BLURRY_BELOW, DARK_CLIPPED, DARK_MEAN
@@ -82,9 +82,7 @@ def quality_filter(filters: SearchFilters) -> ColumnElement[bool] | None:
     clauses = []
     for name, positive in wanted.items():
         sql = f"SELECT photo_id FROM dup_fingerprints WHERE {_CONDITIONS[name]}"
-        clauses.append(Photo.id.in_(text(sql)) if positive else Photo.id.not_in(text(sql)))
-    from sqlalchemy import and_
-
+        clauses.append(Photo.id.in_(text(sql)) if positive else not_(Photo.id.in_(text(sql))))
     return and_(*clauses)
 
 

@@ -11,6 +11,8 @@ never marked down for noise in a measure:
   (is:dark) where another is not, is worse exposed; a brightness or colour
   edit that clips little loses nothing, so an edited version is never called
   worse just for being edited;
+- compression: among files of one format and size, one under 60% of the
+  largest file is a recompressed copy;
 - faces: eyes closed (eye aspect ratio from 68 landmarks) and face sharpness;
 - ties: among near copies of one size, a file with a capture time (a camera
   file or an edit of one, not a copy stripped by a messaging app), the newest
@@ -30,6 +32,8 @@ SMALLER_COPY = 0.9  # share of the largest's pixels below which a copy is smalle
 BLURRIER = 0.7  # share of the sharpest's sharpness below which a photo is blurrier
 WORSE_EXPOSED = 0.08  # more of the picture clipped than the best, beyond which exposure counts
 FACE_BLURRIER = 0.7
+#: a file under this share of the largest file of the same format and size is a recompressed copy
+RECOMPRESSED = 0.6
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class Candidate:
     #: the weakest face's quality (size × sharpness, faces capability), None without faces
     face_quality: float | None = None
     content_hash: str | None = None
+    format: str | None = None
     #: a capture time is known (EXIF): a camera file or an edit of one, not a stripped copy
     has_capture_time: bool = False
 
@@ -83,7 +88,10 @@ def rank(kind: str, candidates: Sequence[Candidate]) -> list[StoredMember]:
     all_dark = all(q.dark for q in qualities)
     faces = [c.face_quality for c in candidates if c.face_quality is not None]
     best_face = max(faces, default=0.0)
-    biggest_file = max(c.size for c in candidates) or 1
+    biggest_file: dict[tuple, int] = {}
+    for c in candidates:
+        key = (c.format, c.pixels)
+        biggest_file[key] = max(biggest_file.get(key, 0), c.size)
 
     def flags(c: Candidate) -> dict[str, bool]:
         q = c.quality
@@ -93,6 +101,7 @@ def rank(kind: str, candidates: Sequence[Candidate]) -> list[StoredMember]:
             "exposure": q is not None
             and (q.clipped > least_clipped + WORSE_EXPOSED or (q.dark and not all_dark)),
             "eyes": c.eyes is not None and c.eyes < EYES_CLOSED_EAR,
+            "recompressed": kind != KIND_EXACT and c.size < RECOMPRESSED * biggest_file[(c.format, c.pixels)],
             "face": c.face_quality is not None
             and best_face > 0
             and c.face_quality < FACE_BLURRIER * best_face,
@@ -106,7 +115,7 @@ def rank(kind: str, candidates: Sequence[Candidate]) -> list[StoredMember]:
             (c.quality.sharpness / sharpest) if c.quality and sharpest else 1
         )
         value += 0.8 * (not f["exposure"]) + 0.8 * (not f["eyes"]) + 0.4 * (not f["face"])
-        value += 0.05 * (c.size / biggest_file)
+        value += 0.6 * (not f["recompressed"])
         return value
 
     def tie_break(c: Candidate) -> tuple:
@@ -134,6 +143,8 @@ def _why_keep(kind: str, keeper: Candidate, others: Sequence[Candidate], flags) 
         words.append("sharpest")
     if any(f["exposure"] for f in others_flags):
         words.append("best exposed")
+    if any(f["recompressed"] for f in others_flags):
+        words.append("least compressed")
     if any(f["eyes"] for f in others_flags) and keeper.eyes is not None:
         words.append("eyes open")
     if any(f["face"] for f in others_flags):
@@ -155,6 +166,8 @@ def _why_not(kind: str, c: Candidate, keeper: Candidate, flags) -> str:
         words.append("identical copy")
     if f["smaller"]:
         words.append(f"smaller copy ({c.width}×{c.height})")
+    if f["recompressed"]:
+        words.append(f"recompressed ({c.size // 1000} KB)")
     if f["blurrier"]:
         words.append("blurrier")
     if f["exposure"]:
