@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from photoorg.duplicates import store
+from photoorg.duplicates.quality import BLURRY_BELOW, DARK_CLIPPED, DARK_MEAN
 from photoorg.store.db import Database
 
 #: a file written this long after its capture time was edited or exported later
@@ -18,6 +19,7 @@ EDITED_AFTER_SECONDS = 120
 class MemberView:
     id: int
     path: str
+    content_hash: str | None
     folder: str
     width: int
     height: int
@@ -67,7 +69,8 @@ def group_views(
             part = ids[lo : lo + 500]
             marks = ",".join("?" * len(part))
             for row in con.exec_driver_sql(
-                "SELECT id, path, folder, width, height, size, format, date, mtime_ns, taken_at "
+                "SELECT id, path, content_hash, folder, width, height, size, format, date, mtime_ns, "
+                "taken_at "
                 f"FROM photos WHERE id IN ({marks})",
                 tuple(part),
             ):
@@ -76,7 +79,7 @@ def group_views(
     for g in groups:
         members = []
         for m in g.members:
-            pid, path, folder, width, height, size, fmt, date, mtime_ns, taken = rows[m.photo_id]
+            pid, path, digest, folder, width, height, size, fmt, date, mtime_ns, taken = rows[m.photo_id]
             modified = datetime.fromtimestamp(mtime_ns / 1e9)
             taken_at = _dt(taken) if taken else None
             edited = taken_at is not None and (modified - taken_at).total_seconds() > EDITED_AFTER_SECONDS
@@ -84,6 +87,7 @@ def group_views(
                 MemberView(
                     pid,
                     path,
+                    digest,
                     folder,
                     width or 0,
                     height or 0,
@@ -120,3 +124,43 @@ def confirmation_text(files: int, size: int) -> str:
         f"Move {files} photo(s) to the system trash, freeing {human_size(size)}? "
         "You can restore them from the trash."
     )
+
+
+def clean_up_counts(db: Database) -> dict[str, int]:
+    """For the sidebar: duplicate groups, bursts, blurry and dark photos."""
+    with db.session() as s:
+        con = s.connection()
+        groups = dict(
+            con.exec_driver_sql(
+                "SELECT g.kind, COUNT(*) FROM dup_groups g WHERE (SELECT COUNT(*) FROM dup_members m "
+                "JOIN photos p ON p.id = m.photo_id WHERE m.group_id = g.id AND p.missing_since IS NULL) > 1 "
+                "GROUP BY g.kind"
+            ).all()
+        )
+        visible = "JOIN photos p ON p.id = f.photo_id WHERE p.missing_since IS NULL AND p.state = 'ok' AND "
+        blurry = con.exec_driver_sql(
+            f"SELECT COUNT(*) FROM dup_fingerprints f {visible} f.sharpness < ?", (BLURRY_BELOW,)
+        ).scalar()
+        dark = con.exec_driver_sql(
+            f"SELECT COUNT(*) FROM dup_fingerprints f {visible} (f.brightness < ? OR f.shadows > ?)",
+            (DARK_MEAN, DARK_CLIPPED),
+        ).scalar()
+    return {
+        "duplicates": groups.get(store.KIND_EXACT, 0) + groups.get(store.KIND_NEAR, 0),
+        "bursts": groups.get(store.KIND_BURST, 0),
+        "blurry": blurry or 0,
+        "dark": dark or 0,
+    }
+
+
+def burst_stacks(db: Database, photo_ids: Sequence[int]) -> dict[int, list[int]]:
+    """The bursts among these photos, as {best shot: [members, best first]}."""
+    shown = set(photo_ids)
+    with db.session() as s:
+        groups = store.load_groups(s, (store.KIND_BURST,))
+    stacks = {}
+    for g in groups:
+        members = [m.photo_id for m in g.members if m.photo_id in shown]
+        if len(members) > 1:
+            stacks[members[0]] = members
+    return stacks

@@ -10,9 +10,10 @@ means adding its module and one line below.
 from __future__ import annotations
 
 from photoorg.gui.extension import GuiCapability
+from photoorg.gui.features.duplicates import DuplicatesGui
 from photoorg.gui.features.people import PeopleGui
 from photoorg.gui.features.places import PlacesGui
 from photoorg.gui.features.tags import TagsGui
 from photoorg.gui.features.text import TextGui
 
-CAPABILITIES: tuple[type[GuiCapability], ...] = (TagsGui, PeopleGui, PlacesGui, TextGui)
+CAPABILITIES: tuple[type[GuiCapability], ...] = (TagsGui, PeopleGui, PlacesGui, TextGui, DuplicatesGui)
