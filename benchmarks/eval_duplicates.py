@@ -49,6 +49,7 @@ from photoorg.duplicates.grouping import Hashes, find_groups  # noqa: E402
 from photoorg.duplicates.quality import WORK_SIDE, measure  # noqa: E402
 from photoorg.duplicates.ranking import Candidate, rank  # noqa: E402
 from photoorg.scan.imageio import ImageReadError, decode, open_image  # noqa: E402
+from photoorg.scan.metadata import read_metadata  # noqa: E402
 
 
 def encode(image: Image.Image, fmt: str, **options) -> bytes:
@@ -110,38 +111,55 @@ def analyse(data: bytes):
     return fingerprint(image), measure(image), image.size
 
 
-def originals(limit: int | None) -> list[tuple[str, Image.Image]]:
-    paths = sorted((SHARED / "exif-samples" / "jpg").glob("*.jpg")) + sorted(
-        (SHARED / "faces-dev").glob("*.jpg")
-    )
+#: photo suffixes taken as originals; jpg/orientation (one picture eight times) and
+#: jpg/invalid are left out
+SUFFIXES = (".jpg", ".jpeg", ".heic", ".heif", ".tif", ".tiff")
+
+
+def originals(limit: int | None) -> list[tuple[str, Image.Image, float]]:
+    """(name, upright image at most 1600 px, capture time in seconds or NaN)."""
+    found = sorted((SHARED / "exif-samples").rglob("*")) + sorted((SHARED / "faces-dev").glob("*.jpg"))
+    paths = [
+        p for p in found if p.suffix.lower() in SUFFIXES and not {"orientation", "invalid"} & set(p.parts)
+    ]
     out = []
     for path in paths:
         try:
-            image = decode(open_image(path.read_bytes()), 0)
+            opened = open_image(path.read_bytes())
+            taken = read_metadata(opened).taken_at
+            image = decode(opened, 0)
         except ImageReadError:
             continue
         if min(image.size) < 200:
             continue  # too small to crop and resize meaningfully
         image.thumbnail((1600, 1600))
-        out.append((path.name, image))
+        out.append((str(path.relative_to(SHARED)), image, taken.timestamp() if taken else float("nan")))
     return out[:limit] if limit else out
 
 
+#: variants whose files keep the original's EXIF capture time (edits and
+#: recompressions do; format conversions and resized messaging copies are taken
+#: to lose it, the harder case)
+KEEPS_TIME = ("jpeg q30", "crop", "brightness", "colour", "rotate", "mirror")
+
+
 def near_duplicates(photos) -> dict:
-    items = []  # (picture id, kind, fingerprint)
-    for number, (_, image) in enumerate(photos):
-        items.append((number, "original", analyse(encode(image, "JPEG", quality=95))[0]))
+    items = []  # (picture id, kind, fingerprint, capture time)
+    for number, (_, image, taken) in enumerate(photos):
+        items.append((number, "original", analyse(encode(image, "JPEG", quality=95))[0], taken))
         for kind, data in variants(image).items():
-            items.append((number, kind, analyse(data)[0]))
+            kept = taken if kind.startswith(KEEPS_TIME) else float("nan")
+            items.append((number, kind, analyse(data)[0], kept))
         for kind, data in lookalikes(image).items():
-            items.append((f"{number}:{kind}", kind, analyse(data)[0]))
+            items.append((f"{number}:{kind}", kind, analyse(data)[0], float("nan")))
     hashes = Hashes(
-        np.array([fp.phash for _, _, fp in items]),
-        np.array([fp.dhash for _, _, fp in items]),
-        np.array([fp.window_phash for _, _, fp in items]),
-        np.array([fp.window_dhash for _, _, fp in items]),
+        np.array([item[2].phash for item in items]),
+        np.array([item[2].dhash for item in items]),
+        np.array([item[2].window_phash for item in items]),
+        np.array([item[2].window_dhash for item in items]),
     )
-    groups = find_groups(hashes, [None] * len(items), np.full(len(items), np.nan))
+    times = np.array([item[3] for item in items])
+    groups = [g for g in find_groups(hashes, [None] * len(items), times) if g.kind != "burst"]
     group_of = {row: g for g, found in enumerate(groups) for row in found.rows}
     together = lambda a, b: a in group_of and group_of.get(a) == group_of.get(b)  # noqa: E731
     predicted = true_positive = 0
@@ -156,8 +174,10 @@ def near_duplicates(photos) -> dict:
         for r in rows[1:]:
             recall.setdefault(items[r][1], []).append(int(together(original, r)))
     positives = sum(len(v) for v in recall.values())
+    names = [name for name, _, _ in photos]
+    picture = lambda item: names[int(str(item[0]).split(":")[0])]  # noqa: E731
     false_pairs = [
-        (items[a][0], items[a][1], items[b][0], items[b][1])
+        (picture(items[a]), items[a][1], picture(items[b]), items[b][1])
         for a, b in itertools.combinations(range(len(items)), 2)
         if together(a, b) and items[a][0] != items[b][0]
     ]
@@ -180,7 +200,7 @@ def _candidate(photo_id: int, data: bytes, size: tuple[int, int] | None = None, 
 def best_shot(photos) -> dict:
     cases: dict[str, list[int]] = {"sharp vs blurred": [], "well vs badly exposed": [], "large vs small": []}
     edit_not_worse: list[int] = []
-    for _, image in photos:
+    for _, image, _ in photos:
         sharp = encode(image, "JPEG", quality=90)
         blurred = encode(
             image.filter(ImageFilter.GaussianBlur(max(2, image.width / 400))), "JPEG", quality=90
@@ -214,7 +234,7 @@ def best_shot(photos) -> dict:
 
 
 def stage_speed(photos) -> dict:
-    files = [encode(image, "JPEG", quality=90) for _, image in photos]
+    files = [encode(image, "JPEG", quality=90) for _, image, _ in photos]
     decoded = []
     start = time.perf_counter()
     for data in files:

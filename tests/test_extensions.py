@@ -168,13 +168,14 @@ def test_every_point_has_a_register_function_on_the_extensions_object():
         if name.startswith("register_") and function.__module__ == module.__name__
     }
     offered = {name for name in dir(Extensions) if name.startswith("register_")}
-    assert declared == offered and len(offered) == 11
+    assert declared == offered and len(offered) == 12
 
 
 def test_importing_a_capability_registers_nothing():
     code = (
         "import photoorg.tags, photoorg.faces, photoorg.tags.hooks, photoorg.faces.hooks, photoorg.library\n"
         "import photoorg.text, photoorg.places, photoorg.text.hooks, photoorg.places.hooks\n"
+        "import photoorg.duplicates, photoorg.duplicates.hooks\n"
         "from photoorg.extensions import stages, show_fields, query_keys, loaded_capabilities\n"
         "from photoorg.capabilities import load_capabilities\n"
         "before = (len(stages.stage_providers()), len(show_fields.detail_providers()), "
@@ -187,8 +188,8 @@ def test_importing_a_capability_registers_nothing():
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     )
     assert result.stdout.strip() == (
-        "(0, 0, 0, 0) (3, 4, ['person', 'place', 'tag', 'text'], "
-        "['photoorg.faces', 'photoorg.places', 'photoorg.tags', 'photoorg.text'])"
+        "(0, 0, 0, 0) (4, 5, ['person', 'place', 'tag', 'text'], "
+        "['photoorg.duplicates', 'photoorg.faces', 'photoorg.places', 'photoorg.tags', 'photoorg.text'])"
     )
 
 
@@ -205,6 +206,7 @@ def test_loading_and_registering_again_changes_nothing():
             "photoorg.faces",
             "photoorg.text",
             "photoorg.places",
+            "photoorg.duplicates",
         ]
 
 
@@ -212,18 +214,32 @@ def test_the_core_capabilities_fill_the_points_they_use():
     with extensions.scoped():
         load_capabilities()
         registered = _registered()
-    assert len(registered["stages.stage_providers"]) == 3  # classifier, faces, text
-    assert len(registered["after_index.after_index_steps"]) == 3  # tagging, clustering, naming places
-    assert set(registered["stage_versions.stage_versions"]) == {"tags-clip", "classify", "faces", "text"}
-    # tags' and people's tables are in the core chain; text and places own theirs
-    assert [chain.name for chain in registered["schemas.schemas"]] == ["text", "places"]
-    assert len(registered["filter_clauses.filter_clauses"]) == 4
+    assert len(registered["stages.stage_providers"]) == 4  # classifier, faces, text, duplicates
+    # tagging, clustering, naming places, grouping duplicates
+    assert len(registered["after_index.after_index_steps"]) == 4
+    assert set(registered["stage_versions.stage_versions"]) == {
+        "tags-clip",
+        "classify",
+        "faces",
+        "text",
+        "duplicates",
+    }
+    # tags' and people's tables are in the core chain; text, places and duplicates own theirs
+    assert [chain.name for chain in registered["schemas.schemas"]] == ["text", "places", "duplicates"]
+    assert len(registered["filter_clauses.filter_clauses"]) == 5
     assert set(registered["query_keys.query_keys"]) == {"tag", "person", "text", "place"}
+    assert set(registered["query_keys.is_values"]) == {"blurry", "dark"}
     assert len(registered["query_rewriters.query_rewriters"]) == 1
     assert len(registered["fallback_rankers.fallback_rankers"]) == 1
     assert set(registered["search_rankers.search_rankers"]) == {"text", "place"}
-    assert len(registered["show_fields.detail_providers"]) == 4
-    assert list(registered["cli_commands.cli_command_groups"]) == ["tags", "people", "text", "places"]
+    assert len(registered["show_fields.detail_providers"]) == 5
+    assert list(registered["cli_commands.cli_command_groups"]) == [
+        "tags",
+        "people",
+        "text",
+        "places",
+        "duplicates",
+    ]
 
 
 def test_two_capabilities_cannot_claim_one_name():

@@ -373,7 +373,7 @@ class DuplicatesGui:
 
     def install(self, ctx: AppContext) -> None:
         self.ctx = ctx
-        ctx.add_sidebar_section("clean-up", "Clean up", clean_up_entries, order=95)
+        ctx.add_sidebar_section("clean-up", "Clean up", clean_up_entries, order=85)
         ctx.add_scope_filter(QUALITY, lambda scope: SearchFilters(extra={"duplicates": {scope.value: True}}))
         self.page = DuplicatesPage(ctx)
         ctx.add_page(PAGE, self.page)
