@@ -120,7 +120,7 @@ def test_the_sharp_shot_wins_and_an_edit_is_not_called_worse(library, tmp_path):
     index(library, other)
     edits = next(g for g in group_views(library.db) if Path(g.keeper.path).parent == other)
     for member in edits.photos:
-        assert not any(word in member.why for word in ("blurrier", "clipped", "too dark", "smaller"))
+        assert not any(word in member.why for word in ("blurrier", "too bright", "too dark", "smaller"))
     assert Path(edits.keeper.path) == edit  # same quality: the newer version, the user's edit
 
 

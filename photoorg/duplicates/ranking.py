@@ -7,10 +7,11 @@ never marked down for noise in a measure:
 - resolution: a copy with under 90% of the largest one's pixels is a smaller
   copy, and the original beats it;
 - sharpness (noise-corrected, quality.py): under 70% of the sharpest is blurrier;
-- exposure: 8 points more of the picture clipped than the best, or dark
-  (is:dark) where another is not, is worse exposed; a brightness or colour
-  edit that clips little loses nothing, so an edited version is never called
-  worse just for being edited;
+- exposure (``exposure_error``: clipped pixels, and a mean far from mid-grey):
+  0.08 worse than the best is worse exposed, and counts more than sharpness
+  (a blown-out copy measures "sharper"); a brightness or colour edit that
+  clips little loses nothing, so an edited version is never called worse
+  just for being edited;
 - compression: among files of one format and size, one under 60% of the
   largest file is a recompressed copy;
 - faces: eyes closed (eye aspect ratio from 68 landmarks) and face sharpness;
@@ -68,6 +69,12 @@ class Candidate:
         return self.rating > 0 or self.favorite or self.albums > 0
 
 
+def exposure_error(q: Quality) -> float:
+    """0 for a well exposed photo: the share of clipped pixels, plus how far
+    the mean grey level strays below 60 or above 200 (as a share of that margin)."""
+    return q.clipped + max(0.0, 60.0 - q.brightness) / 60.0 + max(0.0, q.brightness - 200.0) / 55.0
+
+
 def _marks(c: Candidate) -> list[str]:
     words = []
     if c.rating:
@@ -83,9 +90,11 @@ def rank(kind: str, candidates: Sequence[Candidate]) -> list[StoredMember]:
     """The members best first; the first is the suggested keeper."""
     most_pixels = max(c.pixels for c in candidates) or 1
     qualities = [c.quality for c in candidates if c.quality is not None]
-    sharpest = max((q.sharpness for q in qualities), default=0.0)
-    least_clipped = min((q.clipped for q in qualities), default=0.0)
-    all_dark = all(q.dark for q in qualities)
+    best_exposed = min((exposure_error(q) for q in qualities), default=0.0)
+    # Blowing out a photo raises its measured detail (less variance, more noise):
+    # sharpness is compared among the well exposed ones only.
+    well_exposed = [q for q in qualities if exposure_error(q) <= best_exposed + WORSE_EXPOSED]
+    sharpest = max((q.sharpness for q in well_exposed), default=0.0)
     faces = [c.face_quality for c in candidates if c.face_quality is not None]
     best_face = max(faces, default=0.0)
     biggest_file: dict[tuple, int] = {}
@@ -98,8 +107,7 @@ def rank(kind: str, candidates: Sequence[Candidate]) -> list[StoredMember]:
         return {
             "smaller": kind != KIND_EXACT and c.pixels < SMALLER_COPY * most_pixels,
             "blurrier": q is not None and sharpest > 0 and q.sharpness < BLURRIER * sharpest,
-            "exposure": q is not None
-            and (q.clipped > least_clipped + WORSE_EXPOSED or (q.dark and not all_dark)),
+            "exposure": q is not None and exposure_error(q) > best_exposed + WORSE_EXPOSED,
             "eyes": c.eyes is not None and c.eyes < EYES_CLOSED_EAR,
             "recompressed": kind != KIND_EXACT and c.size < RECOMPRESSED * biggest_file[(c.format, c.pixels)],
             "face": c.face_quality is not None
@@ -112,9 +120,9 @@ def rank(kind: str, candidates: Sequence[Candidate]) -> list[StoredMember]:
         value = 3.0 * c.marked
         value += 1.0 * (not f["smaller"]) + 0.4 * (c.pixels / most_pixels)
         value += 1.0 * (not f["blurrier"]) + 0.2 * (
-            (c.quality.sharpness / sharpest) if c.quality and sharpest else 1
+            min(1.0, c.quality.sharpness / sharpest) if c.quality and sharpest else 1
         )
-        value += 0.8 * (not f["exposure"]) + 0.8 * (not f["eyes"]) + 0.4 * (not f["face"])
+        value += 1.2 * (not f["exposure"]) + 0.8 * (not f["eyes"]) + 0.4 * (not f["face"])
         value += 0.6 * (not f["recompressed"])
         return value
 
@@ -172,9 +180,8 @@ def _why_not(kind: str, c: Candidate, keeper: Candidate, flags) -> str:
         words.append("blurrier")
     if f["exposure"]:
         q = c.quality
-        words.append(
-            "clipped highlights" if q is not None and q.highlights >= q.shadows else "crushed shadows"
-        )
+        bright = q is not None and (q.highlights > q.shadows or q.brightness > 200)
+        words.append("too bright" if bright else "too dark")
     if f["eyes"]:
         words.append("eyes closed")
     if f["face"]:
