@@ -321,3 +321,28 @@ def test_groups_are_stored_in_the_capabilitys_own_schema(library):
     assert library.db.get_setting("schema.duplicates") == 1
     with library.db.session() as s:
         assert store.load_groups(s) == []
+
+
+def test_show_and_index_report_the_quality_and_the_groups(capsys, library, library_dir, tmp_path):
+    folder = tmp_path / "Pictures"
+    image = scene(17)
+    save(image, folder / "a.jpg")
+    small = save(image.resize((320, 240)), folder / "b.jpg")
+    root = folder
+    from photoorg.duplicates.stage import DuplicatesStage
+    from photoorg.roots import add_root
+
+    add_root(library.db, root)
+    indexer = library.indexer([DuplicatesStage()])
+    for _ in indexer.run():
+        pass
+    assert indexer.summary.stages["duplicate-groups"] == {"done": 1, "near": 1}
+    assert indexer.summary.stages["duplicates"]["done"] == 2
+    shown = run_cli_json(capsys, "show", small, "--library", library_dir)
+    assert shown["quality"]["blurry"] is False and 0 <= shown["quality"]["brightness"] <= 255
+    assert shown["duplicates"] == {
+        "kind": "near",
+        "keep": False,
+        "why": "smaller copy (320×240)",
+        "group_size": 2,
+    }

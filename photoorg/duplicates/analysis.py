@@ -120,7 +120,7 @@ def _candidates(db: Database, photo_ids: Sequence[int], eyes: dict[int, float]) 
 
 
 def regroup(db: Database, token: CancelToken | None = None) -> Iterator[Progress]:
-    """Find and rank every group; returns how many groups of each kind."""
+    """Find and rank every group; returns how many, and of each kind."""
     yield Progress("duplicates", 0, None, message="Looking for duplicates")
     rows = _photo_rows(db)
     ids = [r[0] for r in rows]
@@ -168,7 +168,8 @@ def regroup(db: Database, token: CancelToken | None = None) -> Iterator[Progress
     for kind, _ in ranked:
         kinds[kind] = kinds.get(kind, 0) + 1
     yield Progress("duplicates", count, count, message=_summary(kinds))
-    return kinds
+    # index --json reports it under "stages" (beside the image stage "duplicates")
+    return {"duplicate-groups": {"done": count, **kinds}}
 
 
 def _summary(kinds: dict[str, int]) -> str:
