@@ -32,6 +32,7 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import re
 import sys
 import time
 from datetime import datetime
@@ -144,49 +145,70 @@ def originals(limit: int | None) -> list[tuple[str, Image.Image, float]]:
 KEEPS_TIME = ("jpeg q30", "crop", "brightness", "colour", "rotate", "mirror")
 
 
+def picture_of(name: str) -> str:
+    """The ground truth's picture: the cameras' HDR samples come in pairs, the
+    HDR photo and the normal one written from the same capture (*_YES/*_NO),
+    which are one picture, not two shots."""
+    return re.sub(r"_(YES|NO)(?=\.jpg$)", "", name)
+
+
 def near_duplicates(photos) -> dict:
-    items = []  # (picture id, kind, fingerprint, capture time)
-    for number, (_, image, taken) in enumerate(photos):
-        items.append((number, "original", analyse(encode(image, "JPEG", quality=95))[0], taken))
+    """Pairwise precision and per-kind recall, with the hash alone (no capture
+    time anywhere) and with capture times as files carry them (originals and
+    their edits keep theirs, converted and resized copies lose it, each
+    look-alike shot has its own, seconds after the original's)."""
+    items = []  # (picture, kind, fingerprint, capture time)
+    for name, image, taken in photos:
+        picture = picture_of(name)
+        fp, quality, _ = analyse(encode(image, "JPEG", quality=95))
+        items.append((picture, "original", fp, taken))
         for kind, data in variants(image).items():
             kept = taken if kind.startswith(KEEPS_TIME) else float("nan")
-            items.append((number, kind, analyse(data)[0], kept))
-        for kind, data in lookalikes(image).items():
-            items.append((f"{number}:{kind}", kind, analyse(data)[0], float("nan")))
+            items.append((picture, kind, analyse(data)[0], kept))
+        if quality.blurry:
+            continue  # a featureless frame (one grey field): its "other shots" look the same by construction
+        for number, (kind, data) in enumerate(lookalikes(image).items()):
+            items.append((f"{picture} / {kind}", kind, analyse(data)[0], taken + 2 + number))
     hashes = Hashes(
         np.array([item[2].phash for item in items]),
         np.array([item[2].dhash for item in items]),
         np.array([item[2].window_phash for item in items]),
         np.array([item[2].window_dhash for item in items]),
     )
-    times = np.array([item[3] for item in items])
-    groups = [g for g in find_groups(hashes, [None] * len(items), times) if g.kind != "burst"]
+    report = {"originals": len(photos), "photos": len(items)}
+    for mode, times in (
+        ("hash_only", np.full(len(items), np.nan)),
+        ("with_capture_times", np.array([item[3] for item in items])),
+    ):
+        groups = [g for g in find_groups(hashes, [None] * len(items), times) if g.kind != "burst"]
+        report[mode] = _score(items, groups)
+    return report
+
+
+def _score(items, groups) -> dict:
     group_of = {row: g for g, found in enumerate(groups) for row in found.rows}
-    together = lambda a, b: a in group_of and group_of.get(a) == group_of.get(b)  # noqa: E731
     predicted = true_positive = 0
-    for a, b in itertools.combinations(range(len(items)), 2):
-        if together(a, b):
+    false_pairs = []
+    for found in groups:
+        for a, b in itertools.combinations(found.rows, 2):
             predicted += 1
-            true_positive += items[a][0] == items[b][0]
+            if items[a][0] == items[b][0]:
+                true_positive += 1
+            else:
+                false_pairs.append(f"{items[a][0]} ({items[a][1]}) ~ {items[b][0]} ({items[b][1]})")
     recall: dict[str, list[int]] = {}
-    for number in range(len(photos)):
-        rows = [r for r, item in enumerate(items) if item[0] == number]
-        original = rows[0]
-        for r in rows[1:]:
-            recall.setdefault(items[r][1], []).append(int(together(original, r)))
+    originals = {item[0]: row for row, item in enumerate(items) if item[1] == "original"}
+    for row, item in enumerate(items):
+        if item[1] != "original" and item[0] in originals:
+            first = originals[item[0]]
+            recall.setdefault(item[1], []).append(
+                int(first in group_of and group_of.get(row) == group_of[first])
+            )
     positives = sum(len(v) for v in recall.values())
-    names = [name for name, _, _ in photos]
-    picture = lambda item: names[int(str(item[0]).split(":")[0])]  # noqa: E731
-    false_pairs = [
-        (picture(items[a]), items[a][1], picture(items[b]), items[b][1])
-        for a, b in itertools.combinations(range(len(items)), 2)
-        if together(a, b) and items[a][0] != items[b][0]
-    ]
     return {
-        "originals": len(photos),
-        "photos": len(items),
         "pairwise_precision": round(true_positive / predicted, 4) if predicted else 1.0,
-        "false_pairs": [str(p) for p in false_pairs[:10]],
+        "pairs_grouped": predicted,
+        "false_pairs": false_pairs[:12],
         "recall_all": round(sum(sum(v) for v in recall.values()) / positives, 4),
         "recall_by_kind": {k: round(sum(v) / len(v), 4) for k, v in sorted(recall.items())},
     }

@@ -139,8 +139,8 @@ def regroup(db: Database, token: CancelToken | None = None) -> Iterator[Progress
     # CLIP vectors only for the photos a decision may need: candidate pairs and time neighbours.
     needed: set[int] = set()
     if rows:
-        a, b, _ = candidate_pairs(hashes)
-        needed.update(int(i) for i in np.concatenate([a, b]))
+        found = candidate_pairs(hashes)
+        needed.update(int(i) for i in np.concatenate([found.a, found.b]))
         order = np.argsort(times)
         gaps = np.diff(times[order]) <= BURST_GAP_SECONDS
         needed.update(int(i) for i in order[1:][gaps])

@@ -7,7 +7,9 @@
   photo asks with its seven other turns/flips and its nine crop windows
   (fingerprint.py). A candidate is kept when its dHash agrees too, and when the
   CLIP vectors, where both photos have one, do not say otherwise: CLIP is the
-  second signal, never the only one.
+  second signal, never the only one. A crop of a crop is not taken (two 10%
+  crops chain to another framing), and a group keeps one capture time: copies
+  of one shot share it, so two shots never meet through a copy that lost it.
 - **Burst**: photos taken seconds apart that look alike. Two photos whose
   capture times both exist and differ are distinct shots, so they are a burst
   at most, never duplicates.
@@ -23,12 +25,13 @@ import numpy as np
 from photoorg.duplicates.mih import HashIndex, as_unsigned, popcount64
 from photoorg.duplicates.store import KIND_BURST, KIND_EXACT, KIND_NEAR
 
-#: pHash bits (of 64) within which two photos are near-duplicate candidates
+#: pHash bits (of 64) within which two whole pictures are near-duplicate candidates
 NEAR_PHASH = 7
-#: the dHash of the matching turn must agree this well (a crop window: NEAR_DHASH_WINDOW,
-#: stricter, since a crop of a crop would otherwise chain two different framings)...
-NEAR_DHASH, NEAR_DHASH_WINDOW = 14, 10
-WINDOW_HANDICAP = NEAR_DHASH - NEAR_DHASH_WINDOW
+#: chunk bits flipped when probing for crop windows, and the pHash distance a
+#: window may be from the crop (pHashes split at their median: distances are even)
+WINDOW_FLIPS, NEAR_PHASH_WINDOW = 1, 8
+#: the dHash of the matching turn, or window, must agree this well...
+NEAR_DHASH, NEAR_DHASH_WINDOW = 14, 12
 #: ...or, where both have CLIP vectors, this far with a cosine of at least CLIP_CONFIRM
 NEAR_DHASH_WITH_CLIP, CLIP_CONFIRM = 20, 0.93
 #: a cosine below this says two hash-alike photos are different pictures
@@ -84,56 +87,71 @@ class _UnionFind:
         return [members for members in by_root.values() if len(members) > 1]
 
 
-def candidate_pairs(hashes: Hashes, radius: int = NEAR_PHASH) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(row a, row b, dHash distance of the matching turn or window, a window's
-    raised by WINDOW_HANDICAP) of the pairs whose pHashes come within
-    ``radius``, a < b, the closest match per pair.
+@dataclass(frozen=True)
+class Candidates:
+    """Pairs of rows whose pHashes come within the radius, each once, with
+    the dHash distance of their closest match. A crop match (``crop``) says
+    that ``b`` looks like a window of ``a``: a crop of it."""
 
-    The plain hashes are searched exhaustively within ``radius``. The turns,
-    mirrors and crop windows are probed at the exact chunk only: a turn or
-    mirror is a lossless rearrangement of the square, 0-2 bits off (measured),
-    and a window is 2-10 bits off, so most of them share a whole chunk; probing
-    their neighbourhoods too would cost 17 times the lookups."""
+    a: np.ndarray
+    b: np.ndarray
+    dhash: np.ndarray
+    crop: np.ndarray
+
+
+def candidate_pairs(
+    hashes: Hashes,
+    radius: int = NEAR_PHASH,
+    window_radius: int | None = None,
+    window_flips: int = WINDOW_FLIPS,
+) -> Candidates:
+    """The plain hashes are searched exhaustively within ``radius``. The turns
+    and mirrors are probed at the exact chunk only: a turn or mirror is a
+    lossless rearrangement of the square, 0-2 bits off (measured), so it
+    shares a whole chunk; probing their neighbourhoods too would cost 17 times
+    the lookups. The crop windows, 2-10 bits off, are probed within
+    ``window_flips`` bits of each chunk."""
     n = len(hashes.phash)
+    window_radius = NEAR_PHASH_WINDOW if window_radius is None else window_radius
     index = HashIndex(hashes.phash[:, 0])
     rows = np.arange(n)
-    plain_q, plain_t, _ = index.search(hashes.phash[:, 0], radius, index.guaranteed_flips(radius))
-    turned = np.concatenate([hashes.phash[:, 1:].reshape(-1), hashes.window_phash.reshape(-1)])
-    turned_d = np.concatenate([hashes.dhash[:, 1:].reshape(-1), hashes.window_dhash.reshape(-1)])
-    owners = np.concatenate([np.repeat(rows, 7), np.repeat(rows, 9)])
-    turn_q, turn_t, _ = index.search(turned, radius, 0)
-    a = np.concatenate([plain_q, owners[turn_q]])
-    b = np.concatenate([plain_t, turn_t])
-    query_d = np.concatenate([hashes.dhash[plain_q, 0], turned_d[turn_q]])
-    # A window match must be closer: its distance is reported on the turns' scale.
-    handicap = np.concatenate(
-        [np.zeros(len(plain_q), np.int64), np.where(turn_q >= 7 * n, WINDOW_HANDICAP, 0)]
+    found = [index.search(hashes.phash[:, 0], radius, index.guaranteed_flips(radius))]
+    turn_q, turn_t, _ = index.search(hashes.phash[:, 1:].reshape(-1), radius, 0)
+    window_q, window_t, _ = index.search(hashes.window_phash.reshape(-1), window_radius, window_flips)
+    plain_q, plain_t, _ = found[0]
+    a = np.concatenate([plain_q, np.repeat(rows, 7)[turn_q], np.repeat(rows, 9)[window_q]])
+    b = np.concatenate([plain_t, turn_t, window_t])
+    query_d = np.concatenate(
+        [
+            hashes.dhash[plain_q, 0],
+            hashes.dhash[:, 1:].reshape(-1)[turn_q],
+            hashes.window_dhash.reshape(-1)[window_q],
+        ]
     )
-    different = a != b
-    a, b, query_d, handicap = a[different], b[different], query_d[different], handicap[different]
-    ddist = popcount64(as_unsigned(query_d) ^ as_unsigned(hashes.dhash[b, 0])).astype(np.int64) + handicap
+    crop = np.concatenate([np.zeros(len(plain_q) + len(turn_q), bool), np.ones(len(window_q), bool)])
+    keep = a != b
+    a, b, query_d, crop = a[keep], b[keep], query_d[keep], crop[keep]
+    ddist = popcount64(as_unsigned(query_d) ^ as_unsigned(hashes.dhash[b, 0])).astype(np.int64)
+    # One match per pair: a whole-picture match before a crop, then the closest.
     lo, hi = np.minimum(a, b), np.maximum(a, b)
-    order = np.lexsort((ddist, hi, lo))
-    lo, hi, ddist = lo[order], hi[order], ddist[order]
+    order = np.lexsort((ddist, crop, hi, lo))
+    a, b, ddist, crop, lo, hi = a[order], b[order], ddist[order], crop[order], lo[order], hi[order]
     first = np.ones(len(lo), dtype=bool)
     first[1:] = (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])
-    return lo[first], hi[first], ddist[first]
+    return Candidates(a[first], b[first], ddist[first], crop[first])
 
 
-def is_near(dhash_distance: int, cosine: float | None, seconds_apart: float | None) -> bool:
+def is_near(
+    dhash_distance: int, cosine: float | None, seconds_apart: float | None, crop: bool = False
+) -> bool:
     """The decision on a pHash candidate pair."""
     if seconds_apart is not None and seconds_apart > SAME_SHOT_SECONDS:
         return False  # two shots
     if cosine is not None and cosine < CLIP_VETO:
         return False
-    if dhash_distance <= NEAR_DHASH:
+    if dhash_distance <= (NEAR_DHASH_WINDOW if crop else NEAR_DHASH):
         return True
     return cosine is not None and cosine >= CLIP_CONFIRM and dhash_distance <= NEAR_DHASH_WITH_CLIP
-
-
-def _seconds_apart(times: np.ndarray, a: int, b: int) -> float | None:
-    ta, tb = times[a], times[b]
-    return None if np.isnan(ta) or np.isnan(tb) else abs(float(ta - tb))
 
 
 @dataclass(frozen=True)
@@ -161,12 +179,25 @@ def find_groups(
             else:
                 by_hash[digest] = row
     if n:
-        for a, b, d in zip(*candidate_pairs(hashes)):
+        found = candidate_pairs(hashes)
+        cropped = np.zeros(n, dtype=bool)  # joined its group as a crop of another photo
+        # A group of copies is one shot: one capture time, kept per group, so
+        # two shots never meet through a copy that lost its time.
+        shot_time = times.astype(np.float64).copy()
+        # Whole-picture matches first, then crops; a crop of a crop is not
+        # taken (two 10% crops in a row would reach a different framing).
+        matches = sorted(zip(found.a, found.b, found.dhash, found.crop), key=lambda m: (m[3], m[2]))
+        for a, b, d, crop in matches:
             a, b = int(a), int(b)
-            if union.find(a) != union.find(b) and is_near(
-                int(d), similarity(a, b), _seconds_apart(times, a, b)
-            ):
+            ra, rb = union.find(a), union.find(b)
+            if ra == rb or (crop and cropped[a]):
+                continue
+            ta, tb = shot_time[ra], shot_time[rb]
+            apart = None if np.isnan(ta) or np.isnan(tb) else abs(float(ta - tb))
+            if is_near(int(d), similarity(a, b), apart, bool(crop)):
                 union.union(a, b)
+                shot_time[union.find(a)] = tb if np.isnan(ta) else ta
+                cropped[b] |= bool(crop)
     groups: list[FoundGroup] = []
     grouped: set[int] = set()
     for rows in union.groups(range(n)):
