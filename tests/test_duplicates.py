@@ -338,6 +338,10 @@ def test_show_and_index_report_the_quality_and_the_groups(capsys, library, libra
         pass
     assert indexer.summary.stages["duplicate-groups"] == {"done": 1, "near": 1}
     assert indexer.summary.stages["duplicates"]["done"] == 2
+    again = library.indexer([DuplicatesStage()])
+    for _ in again.run():
+        pass
+    assert "duplicate-groups" not in again.summary.stages  # nothing changed: no regrouping
     shown = run_cli_json(capsys, "show", small, "--library", library_dir)
     assert shown["quality"]["blurry"] is False and 0 <= shown["quality"]["brightness"] <= 255
     assert shown["duplicates"] == {

@@ -18,12 +18,23 @@ from photoorg.duplicates.eyes import measure_eyes
 from photoorg.duplicates.grouping import BURST_GAP_SECONDS, Hashes, candidate_pairs, find_groups
 from photoorg.duplicates.quality import Quality
 from photoorg.duplicates.ranking import Candidate, rank
+from photoorg.faces.config import FACES_GENERATION
 from photoorg.ml.selection import current_choice
 from photoorg.progress import CancelToken, Progress
+from photoorg.roots import PHOTOS_GENERATION
 from photoorg.store.db import Database, bump_generation
 
 GENERATION = "duplicates"
+#: the generations the last grouping saw (see _token)
+GROUPED_SETTING = "duplicates.grouped"
 _ID_CHUNK = 500
+
+
+def _token(db: Database) -> list[int]:
+    """What the groups depend on: fingerprints and groups ("duplicates", bumped
+    by the stage and by every decision), photos and their marks, faces."""
+    found = db.generations(GENERATION, PHOTOS_GENERATION, FACES_GENERATION)
+    return [found[GENERATION], found[PHOTOS_GENERATION], found[FACES_GENERATION]]
 
 
 def _photo_rows(db: Database) -> list[tuple]:
@@ -120,7 +131,11 @@ def _candidates(db: Database, photo_ids: Sequence[int], eyes: dict[int, float]) 
 
 
 def regroup(db: Database, token: CancelToken | None = None) -> Iterator[Progress]:
-    """Find and rank every group; returns how many, and of each kind."""
+    """Find and rank every group; returns how many, and of each kind. Nothing
+    to do when no fingerprint, photo (marks included) or face changed since
+    the last grouping."""
+    if db.get_setting(GROUPED_SETTING) == _token(db):
+        return None
     yield Progress("duplicates", 0, None, message="Looking for duplicates")
     rows = _photo_rows(db)
     ids = [r[0] for r in rows]
@@ -164,6 +179,7 @@ def regroup(db: Database, token: CancelToken | None = None) -> Iterator[Progress
     with db.transaction() as s:
         count = store.replace_groups(s, ranked)
         bump_generation(s, GENERATION)
+    db.set_setting(GROUPED_SETTING, _token(db))
     kinds: dict[str, int] = {}
     for kind, _ in ranked:
         kinds[kind] = kinds.get(kind, 0) + 1
