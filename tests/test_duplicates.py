@@ -336,7 +336,7 @@ def test_show_and_index_report_the_quality_and_the_groups(capsys, library, libra
     indexer = library.indexer([DuplicatesStage()])
     for _ in indexer.run():
         pass
-    assert indexer.summary.stages["duplicate-groups"] == {"done": 1, "near": 1}
+    assert indexer.summary.stages["duplicate-groups"] == {"done": 1, "failed": 0, "near": 1}
     assert indexer.summary.stages["duplicates"]["done"] == 2
     again = library.indexer([DuplicatesStage()])
     for _ in again.run():

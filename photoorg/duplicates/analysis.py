@@ -185,7 +185,7 @@ def regroup(db: Database, token: CancelToken | None = None) -> Iterator[Progress
         kinds[kind] = kinds.get(kind, 0) + 1
     yield Progress("duplicates", count, count, message=_summary(kinds))
     # index --json reports it under "stages" (beside the image stage "duplicates")
-    return {"duplicate-groups": {"done": count, **kinds}}
+    return {"duplicate-groups": {"done": count, "failed": 0, **kinds}}
 
 
 def _summary(kinds: dict[str, int]) -> str:
