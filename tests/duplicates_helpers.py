@@ -5,6 +5,7 @@ run with the duplicates stage alone (no model needed)."""
 from __future__ import annotations
 
 import io
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -99,3 +100,10 @@ def photo_id(library, path: Path) -> int:
     from photoorg.photos import find_photo
 
     return find_photo(library.db, str(path)).id
+
+
+def forget_send2trash() -> None:
+    """Unload send2trash, which reads $XDG_DATA_HOME (where the trash is) once,
+    when imported: the next import reads the environment of the moment."""
+    for name in [n for n in sys.modules if n == "send2trash" or n.startswith("send2trash.")]:
+        del sys.modules[name]

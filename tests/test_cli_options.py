@@ -48,6 +48,7 @@ SAMPLES: dict[tuple[str, ...], list[str]] = {
     ("groups",): ["groups"],
     ("text",): ["text", "nowhere.jpg"],
     ("places",): ["places"],
+    ("duplicates",): ["duplicates"],
     ("people",): ["people"],
     ("people", "list"): ["people", "list"],
     ("people", "show"): ["people", "show", "1"],

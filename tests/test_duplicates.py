@@ -25,6 +25,7 @@ from tests.duplicates_helpers import (
     VARIANTS,
     blurred,
     crop,
+    forget_send2trash,
     heic_available,
     index,
     photo_id,
@@ -36,8 +37,12 @@ from tests.duplicates_helpers import (
 
 @pytest.fixture(autouse=True)
 def _own_trash(tmp_path, monkeypatch):
-    # send2trash puts files in $XDG_DATA_HOME/Trash: never the real one
+    # send2trash puts files in $XDG_DATA_HOME/Trash, read once when it is
+    # imported: never the real trash, nor another test's
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    forget_send2trash()
+    yield
+    forget_send2trash()
 
 
 def groups_by_kind(library) -> dict[str, list[set[str]]]:

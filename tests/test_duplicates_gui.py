@@ -19,12 +19,21 @@ from photoorg.gui.grid import STACK_ROLE
 from photoorg.gui.sidebar import Scope
 from photoorg.gui.stacks import badge_rect, collapse
 from photoorg.roots import add_root
-from tests.duplicates_helpers import crop, save, scene
+from tests.duplicates_helpers import crop, forget_send2trash, save, scene
 from tests.test_gui import wait_grid, wait_indexed
 from tests.test_gui_screens import layout_problems
 from tests.test_tags_gui import _sidebar_labels
 
 OUT = Path(__file__).resolve().parents[1] / "benchmarks" / "out" / "screenshots" / "duplicates"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_send2trash():
+    # send2trash reads $XDG_DATA_HOME once, when imported: forget it around
+    # each test, so that every test's trash is its own (make_window sets it)
+    forget_send2trash()
+    yield
+    forget_send2trash()
 
 
 def build(folder: Path) -> dict[str, Path]:
@@ -59,7 +68,8 @@ def test_bursts_are_one_cover_with_a_count_that_opens_in_place(qtbot, window_wit
     window, paths = window_with_duplicates
     assert _sidebar_labels(window, "CLEAN UP")[:2] == ["Duplicates", "Bursts"]
     # 6 photos, the 3 of the burst shown as one cover
-    wait_grid(qtbot, window, lambda n: n == 4)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 4, timeout=20_000)
+    assert window.model.photo_count() == 6
     model = window.model
     covers = [r for r in range(model.rowCount()) if model.index(r).data(STACK_ROLE) is not None]
     assert len(covers) == 1
@@ -70,13 +80,13 @@ def test_bursts_are_one_cover_with_a_count_that_opens_in_place(qtbot, window_wit
     qtbot.wait(100)
     badge = badge_rect(window.grid.visualRect(model.index(cover_row))).center()
     qtbot.mouseClick(window.grid.viewport(), Qt.MouseButton.LeftButton, pos=badge)
-    wait_grid(qtbot, window, lambda n: n == 6)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 6, timeout=20_000)
     assert model.index(cover_row).data(STACK_ROLE) == (3, True)
     burst = {str(paths[f"burst{i}"]) for i in range(3)}
     assert {model.rows[r].path for r in range(cover_row, cover_row + 3)} == burst  # in place, together
 
     window.grid.stack_clicked.emit(model.rows[cover_row].id)
-    wait_grid(qtbot, window, lambda n: n == 4)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 4, timeout=20_000)
 
 
 def test_collapse_keeps_each_stack_at_its_first_members_place():
@@ -158,7 +168,7 @@ def test_screenshots_of_the_page_in_both_themes_and_two_sizes(qtbot, window_with
             if found:
                 problems[f"{theme}-{width}"] = found
             window.sidebar.select_scope(Scope("all", None, "All photos"))
-            wait_grid(qtbot, window, lambda n: n == 4)
+            qtbot.waitUntil(lambda: window.model.rowCount() == 4, timeout=20_000)
             qtbot.wait(400)
             assert window.grab().save(str(OUT / f"grid-stack-{theme}-{width}.png"))
     window.photo_app.apply_theme("light")

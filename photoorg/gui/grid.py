@@ -146,6 +146,10 @@ class PhotoGridModel(QAbstractListModel):
     def _index(self) -> None:
         self._row_of = {row.id: i for i, row in enumerate(self._rows)}
 
+    def photo_count(self) -> int:
+        """The photos shown, those inside closed stacks included (a heading's count)."""
+        return len(self._rows) + sum(count - 1 for count, open_ in self._stacks.values() if not open_)
+
     def set_stacks(self, stacks: dict[int, tuple[int, bool]]) -> None:
         """The stack covers among the rows, and their (members, expanded)."""
         changed = {i for i in set(stacks) ^ set(self._stacks)} | {
