@@ -8,10 +8,10 @@ parts of the capabilities are listed separately, by the GUI.
 
 from __future__ import annotations
 
-from photoorg import extensions, faces, objects, places, raw, tags, text, video, xmp
+from photoorg import duplicates, extensions, faces, objects, places, raw, tags, text, video, xmp
 from photoorg.extensions import Capability
 
-CORE_CAPABILITIES: tuple[Capability, ...] = (tags, faces, text, places, objects, video, raw, xmp)
+CORE_CAPABILITIES: tuple[Capability, ...] = (tags, faces, text, places, objects, duplicates, video, raw, xmp)
 
 
 def load_capabilities() -> None:

@@ -52,6 +52,7 @@ SAMPLES: dict[tuple[str, ...], list[str]] = {
     ("detector", "get"): ["detector", "get"],
     ("detector", "off"): ["detector", "off"],
     ("detector", "status"): ["detector", "status"],
+    ("duplicates",): ["duplicates"],
     ("people",): ["people"],
     ("people", "list"): ["people", "list"],
     ("people", "show"): ["people", "show", "1"],

@@ -168,7 +168,7 @@ def test_every_point_has_a_register_function_on_the_extensions_object():
         if name.startswith("register_") and function.__module__ == module.__name__
     }
     offered = {name for name in dir(Extensions) if name.startswith("register_")}
-    assert declared == offered and len(offered) == 15
+    assert declared == offered and len(offered) == 16
 
 
 def test_importing_a_capability_registers_nothing():
@@ -178,6 +178,7 @@ def test_importing_a_capability_registers_nothing():
         "import photoorg.video, photoorg.raw, photoorg.video.hooks, photoorg.raw.reader\n"
         "import photoorg.xmp, photoorg.xmp.hooks\n"
         "import photoorg.objects, photoorg.objects.hooks\n"
+        "import photoorg.duplicates, photoorg.duplicates.hooks\n"
         "from photoorg.extensions import stages, show_fields, query_keys, loaded_capabilities\n"
         "from photoorg.capabilities import load_capabilities\n"
         "before = (len(stages.stage_providers()), len(show_fields.detail_providers()), "
@@ -190,9 +191,9 @@ def test_importing_a_capability_registers_nothing():
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     )
     assert result.stdout.strip() == (
-        "(0, 0, 0, 0) (6, 7, ['label', 'object', 'person', 'place', 'tag', 'text'], "
-        "['photoorg.faces', 'photoorg.objects', 'photoorg.places', 'photoorg.raw', 'photoorg.tags', "
-        "'photoorg.text', 'photoorg.video', 'photoorg.xmp'])"
+        "(0, 0, 0, 0) (7, 8, ['label', 'object', 'person', 'place', 'tag', 'text'], "
+        "['photoorg.duplicates', 'photoorg.faces', 'photoorg.objects', 'photoorg.places', 'photoorg.raw', "
+        "'photoorg.tags', 'photoorg.text', 'photoorg.video', 'photoorg.xmp'])"
     )
 
 
@@ -210,6 +211,7 @@ def test_loading_and_registering_again_changes_nothing():
             "photoorg.text",
             "photoorg.places",
             "photoorg.objects",
+            "photoorg.duplicates",
             "photoorg.video",
             "photoorg.raw",
             "photoorg.xmp",
@@ -220,10 +222,11 @@ def test_the_core_capabilities_fill_the_points_they_use():
     with extensions.scoped():
         load_capabilities()
         registered = _registered()
-    # classifier, faces, text, object detector, small faces, video
-    assert len(registered["stages.stage_providers"]) == 6
-    # tagging, clustering, naming places, person/people tags, the video keyframes' snapshot, xmp
-    assert len(registered["after_index.after_index_steps"]) == 6
+    # classifier, faces, text, object detector, small faces, duplicates, video
+    assert len(registered["stages.stage_providers"]) == 7
+    # tagging, clustering, naming places, person/people tags, grouping duplicates,
+    # the video keyframes' snapshot, xmp
+    assert len(registered["after_index.after_index_steps"]) == 7
     assert set(registered["stage_versions.stage_versions"]) == {
         "tags-clip",
         "classify",
@@ -231,27 +234,31 @@ def test_the_core_capabilities_fill_the_points_they_use():
         "text",
         "objects",
         "small-faces",
+        "duplicates",
     }
     # tags' and people's tables are in the core chain; the others own theirs
     assert [chain.name for chain in registered["schemas.schemas"]] == [
         "text",
         "places",
         "objects",
+        "duplicates",
         "video",
         "xmp",
     ]
-    assert len(registered["filter_clauses.filter_clauses"]) == 6
+    assert len(registered["filter_clauses.filter_clauses"]) == 7
     assert set(registered["query_keys.query_keys"]) == {"tag", "person", "text", "place", "object", "label"}
+    assert set(registered["query_keys.is_values"]) == {"blurry", "dark"}
     assert len(registered["query_rewriters.query_rewriters"]) == 1
     assert len(registered["fallback_rankers.fallback_rankers"]) == 1
     assert set(registered["search_rankers.search_rankers"]) == {"text", "place"}
-    assert len(registered["show_fields.detail_providers"]) == 7
+    assert len(registered["show_fields.detail_providers"]) == 8
     assert list(registered["cli_commands.cli_command_groups"]) == [
         "tags",
         "people",
         "text",
         "places",
         "objects",
+        "duplicates",
         "xmp",
     ]
     assert [reader.kind for reader in registered["media_readers.media_readers"]] == ["video", "raw"]

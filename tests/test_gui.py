@@ -30,7 +30,7 @@ def wait_indexed(qtbot, window, timeout=120_000):
 
 
 def wait_grid(qtbot, window, predicate, timeout=20_000):
-    qtbot.waitUntil(lambda: predicate(window.model.rowCount()), timeout=timeout)
+    qtbot.waitUntil(lambda: predicate(window.model.photo_count()), timeout=timeout)
 
 
 def select_row(window, row: int) -> None:

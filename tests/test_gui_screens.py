@@ -208,7 +208,7 @@ def test_every_view_in_both_themes_and_two_sizes(qtbot, make_window, library_wit
                 ids = [row.id for row in window.model.rows]
                 store.add_tag(library.db, ids[:3], "dog")
                 window.refresh_all()
-                qtbot.waitUntil(lambda w=window: w.model.rowCount() == expected, timeout=10_000)
+                qtbot.waitUntil(lambda w=window: w.model.photo_count() == expected, timeout=10_000)
             welcome = make_window(empty)
             qtbot.waitUntil(lambda w=welcome: w.pages.currentWidget() is w.welcome, timeout=10_000)
             for width, height in SIZES:

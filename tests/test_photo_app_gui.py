@@ -52,7 +52,8 @@ def test_sidebar_order_follows_use(window):
     assert shown.index("LIBRARY") < shown.index("ALBUMS") < shown.index("FOLDERS") < shown.index("TIMELINE")
     # The capabilities' sections take their places among the library's own.
     assert window.sidebar.section_keys() == [
-        "library", "people", "places", "albums", "tags", "events", "folders", "timeline", "groups",
+        "library", "people", "places", "albums", "tags", "events", "folders", "timeline", "clean-up",
+        "groups",
     ]  # fmt: skip
 
 

@@ -49,6 +49,7 @@ class Extensions:
     register_schema = staticmethod(schemas.register_schema)
     register_filter_clause = staticmethod(filter_clauses.register_filter_clause)
     register_query_key = staticmethod(query_keys.register_query_key)
+    register_is_value = staticmethod(query_keys.register_is_value)
     register_query_rewriter = staticmethod(query_rewriters.register_query_rewriter)
     register_fallback_ranker = staticmethod(fallback_rankers.register_fallback_ranker)
     register_search_ranker = staticmethod(search_rankers.register_search_ranker)

@@ -31,3 +31,20 @@ def register_query_key(key: str, handler: QueryKeyHandler) -> None:
 
 def query_keys() -> Mapping[str, QueryKeyHandler]:
     return _point.items()
+
+
+#: the core's own ``is:`` values; a capability adds others (``is:blurry``)
+CORE_IS_VALUES = frozenset({"favorite", "favourite", "fav"})
+
+_is_point: NamedExtensionPoint[QueryKeyHandler] = NamedExtensionPoint("is: value")
+
+
+def register_is_value(value: str, handler: QueryKeyHandler) -> None:
+    """``is:value`` (the ``is`` key is the core's; its values are open)."""
+    if value.lower() in CORE_IS_VALUES:
+        raise ExtensionConflict(f"The value is:{value} is the core's.")
+    _is_point.register(value.lower(), handler)
+
+
+def is_values() -> Mapping[str, QueryKeyHandler]:
+    return _is_point.items()

@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject
 from photoorg import browse
 from photoorg.gui.actions import SEARCH_LIMIT
 from photoorg.gui.sidebar import ALL, Scope, SidebarEntry, folder_entries, timeline_entries
+from photoorg.gui.stacks import GridStacks, load_stacks
 from photoorg.search.engine import SORT_DATE, SORT_RELEVANCE, SearchUnavailable
 from photoorg.status import failures
 
@@ -25,6 +26,8 @@ class ContentLoader(QObject):
         self.window = window
         #: the scope shown when the window closed, selected once the sidebar is filled
         self.restored_scope_key = "all:None"
+        #: the grid's stacks (bursts...), and which are open
+        self.stacks = GridStacks([], {}, set())
 
     def refresh_sidebar(self) -> None:
         library = self.window.library
@@ -91,17 +94,19 @@ class ContentLoader(QObject):
         engine = w.library.search
         sort = SORT_DATE if w.search.sort_by_date else SORT_RELEVANCE
         min_score = w.search.min_score
+        library, stack_providers = w.library, list(w.extensions.grid_stacks)
 
         def load():
             if not text:
-                return browse.list_photos(db, filters), {}, ""
+                rows = browse.list_photos(db, filters)
+                return rows, {}, "", load_stacks(stack_providers, library, rows)
             try:
                 results = engine.search(text, filters, limit=SEARCH_LIMIT, min_score=min_score, sort=sort)
             except SearchUnavailable as exc:
-                return [], {}, str(exc)
+                return [], {}, str(exc), {}
             scores = {hit.photo_id: hit.score for hit in results.hits if hit.score is not None}
             rows = browse.rows_for_hits(db, results.hits)
-            return rows, scores, results.notice
+            return rows, scores, results.notice, {}  # ranked results stay unstacked: each is a match
 
         if text:
             # The window stays live: a search waiting for the model says so.
@@ -109,17 +114,31 @@ class ContentLoader(QObject):
             w.statusBar().showMessage("Preparing search (loading the model)…" if preparing else "Searching…")
         w.tasks.submit(load, self.apply_grid, self._grid_failed, key="grid")
 
+    def toggle_stack(self, cover: int) -> None:
+        """Open or close a stack in place (no reload: the rows are at hand)."""
+        if not self.stacks.toggle(cover):
+            return
+        w = self.window
+        rows, stack_info = self.stacks.shown()
+        w.model.set_rows(rows, w.model.scores)
+        w.model.set_stacks(stack_info)
+        if w.viewer.isVisible():
+            w.viewer.set_rows(w.model.rows)
+
     def _grid_failed(self, message: str) -> None:
         self.window.statusBar().clearMessage()
         self.window.show_error(message)
 
     def apply_grid(self, result) -> None:
-        """Show (rows, scores, notice) in the grid."""
+        """Show (rows, scores, notice[, stacks]) in the grid."""
         w = self.window
         if w.statusBar().currentMessage() in ("Searching…", "Preparing search (loading the model)…"):
             w.statusBar().clearMessage()
-        rows, scores, notice = result
+        rows, scores, notice, *stacks = result
+        self.stacks = GridStacks(list(rows), stacks[0] if stacks else {}, self.stacks.expanded)
+        rows, stack_info = self.stacks.shown()
         w.model.set_rows(rows, scores)
+        w.model.set_stacks(stack_info)
         w.grid_stack.setCurrentWidget(w.grid if rows else w.empty)
         if not rows:
             w.empty.setText(

@@ -11,7 +11,8 @@ other module of the shell. Through the context it can:
 - tell the user something (:meth:`~AppContext.show_error`, :meth:`~AppContext.notify`);
 - add a page, a sidebar section, a details-panel section, a scope filter, a
   shortcut, a photo-menu or sidebar-menu action, a search chip, a viewer
-  overlay and an action by the grid's heading (the ``add_*`` methods);
+  overlay, an action by the grid's heading and stacks in the grid (the
+  ``add_*`` methods);
 - navigate (:meth:`~AppContext.show_scope`) and read the selection.
 
 Everything a capability adds is recorded in the :class:`Extensions` registry
@@ -32,6 +33,7 @@ from photoorg.gui.heading import HeadingAction
 from photoorg.gui.images import ImageLoader
 from photoorg.gui.search_bar import Chip
 from photoorg.gui.sidebar import Scope, SidebarEntry
+from photoorg.gui.stacks import StackProvider
 from photoorg.gui.workers import Job
 from photoorg.library import Library
 from photoorg.search.filters import SearchFilters
@@ -90,6 +92,7 @@ class Extensions:
     #: (keys, description, listed after these keys or None for the end)
     shortcuts: list[tuple[str, str, str | None]] = field(default_factory=list)
     heading_actions: list[HeadingAction] = field(default_factory=list)
+    grid_stacks: list[StackProvider] = field(default_factory=list)
 
 
 class AppContext:
@@ -235,6 +238,14 @@ class AppContext:
         """A button by the grid's heading, shown for the scopes ``applies`` accepts
         (never for a search's results); ``run`` gets the scope shown."""
         self.extensions.heading_actions.append(HeadingAction(text, icon_name, applies, run))
+
+    def add_grid_stacks(self, provider: StackProvider) -> None:
+        """Photos the grid shows as one cover with a count (a burst), which a
+        click on the count opens in place. ``provider(library, ids)`` runs off
+        the GUI thread and returns ``{cover id: [member ids, cover first]}``."""
+        if not self.extensions.grid_stacks:
+            self._window.grid.stack_clicked.connect(self._window.content.toggle_stack)
+        self.extensions.grid_stacks.append(provider)
 
     def on_refresh(self, listener: Callable[[], None]) -> None:
         """Called after every refresh of the sidebar and the grid."""

@@ -29,6 +29,8 @@ from photoorg.gui.theme import ACCENT, icon
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
 SCORE_ROLE = Qt.ItemDataRole.UserRole + 3
+#: a stack's cover: (members, expanded) (see photoorg.gui.stacks); None for other photos
+STACK_ROLE = Qt.ItemDataRole.UserRole + 4
 
 MIN_CELL, MAX_CELL, DEFAULT_CELL = 96, 320, 176
 
@@ -39,6 +41,7 @@ class PhotoGridModel(QAbstractListModel):
         self._rows: list[PhotoRow] = []
         self._scores: dict[int, float] = {}
         self._row_of: dict[int, int] = {}
+        self._stacks: dict[int, tuple[int, bool]] = {}
 
     # -- Qt model API ---------------------------------------------------------------
 
@@ -55,6 +58,8 @@ class PhotoGridModel(QAbstractListModel):
             return row.id
         if role == SCORE_ROLE:
             return self._scores.get(row.id)
+        if role == STACK_ROLE:
+            return self._stacks.get(row.id)
         if role == Qt.ItemDataRole.DisplayRole:
             return row.name
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -73,6 +78,10 @@ class PhotoGridModel(QAbstractListModel):
     @property
     def rows(self) -> list[PhotoRow]:
         return self._rows
+
+    @property
+    def scores(self) -> dict[int, float]:
+        return self._scores
 
     def row_for_id(self, photo_id: int) -> int | None:
         return self._row_of.get(photo_id)
@@ -136,6 +145,21 @@ class PhotoGridModel(QAbstractListModel):
 
     def _index(self) -> None:
         self._row_of = {row.id: i for i, row in enumerate(self._rows)}
+
+    def photo_count(self) -> int:
+        """The photos shown, those inside closed stacks included (a heading's count)."""
+        return len(self._rows) + sum(count - 1 for count, open_ in self._stacks.values() if not open_)
+
+    def set_stacks(self, stacks: dict[int, tuple[int, bool]]) -> None:
+        """The stack covers among the rows, and their (members, expanded)."""
+        changed = {i for i in set(stacks) ^ set(self._stacks)} | {
+            i for i in stacks if self._stacks.get(i) != stacks[i]
+        }
+        self._stacks = dict(stacks)
+        for photo_id in changed:
+            row = self._row_of.get(photo_id)
+            if row is not None:
+                self.dataChanged.emit(self.index(row), self.index(row))
 
     def rows_with_hashes(self, hashes: set[str]) -> list[int]:
         return [i for i, row in enumerate(self._rows) if row.content_hash in hashes]

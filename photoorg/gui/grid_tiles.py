@@ -17,9 +17,10 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPalette, QPen,
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from photoorg.browse import PhotoRow
-from photoorg.gui.grid import ROW_ROLE
+from photoorg.gui.grid import ROW_ROLE, STACK_ROLE
 from photoorg.gui.images import Thumbnails
 from photoorg.gui.motion_preview import HoverPlayer
+from photoorg.gui.stacks import paint_stack_badge
 from photoorg.gui.theme import ACCENT, SELECTION, icon
 
 if TYPE_CHECKING:
@@ -104,6 +105,7 @@ class TileDelegate(QStyledItemDelegate):
         if hovered or selected or self.view.selecting:
             self._check(painter, self.view.check_rect(rect), selected)
         _badges(painter, QRectF(frame), row)
+        paint_stack_badge(painter, QRectF(frame), index.data(STACK_ROLE))
         painter.restore()
 
     def _tile(self, pixmap: QPixmap, row: PhotoRow, width: int, height: int) -> QPixmap:

@@ -31,7 +31,7 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen, QRegion, QWhe
 from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyleOptionViewItem
 
 from photoorg.browse import PhotoRow
-from photoorg.gui.grid import DEFAULT_CELL, ID_ROLE, MAX_CELL, MIN_CELL
+from photoorg.gui.grid import DEFAULT_CELL, ID_ROLE, MAX_CELL, MIN_CELL, STACK_ROLE
 from photoorg.gui.grid_tiles import CHECK_SIZE, TileDelegate, thumbnail_bucket
 from photoorg.gui.images import Thumbnails
 from photoorg.gui.justified_layout import (
@@ -44,6 +44,7 @@ from photoorg.gui.justified_layout import (
 )
 from photoorg.gui.scrubber import WIDTH as SCRUBBER_WIDTH
 from photoorg.gui.scrubber import TimelineScrubber
+from photoorg.gui.stacks import badge_rect
 from photoorg.gui.theme import SELECTION
 
 SPACING = 4
@@ -54,6 +55,7 @@ class JustifiedGridView(QAbstractItemView):
     cell_size_changed = Signal(int)
     activated_photo = Signal(int)  # photo id: double-click or Enter
     square_changed = Signal(bool)
+    stack_clicked = Signal(int)  # a stack's cover: its count was clicked (open or close it)
 
     # Qt calls the view's virtuals (indexAt, scrollTo...) from inside its own
     # constructor, before __init__ below has run: an exception there would
@@ -469,6 +471,15 @@ class JustifiedGridView(QAbstractItemView):
 
     def mousePressEvent(self, event) -> None:
         index = self.indexAt(event.position().toPoint())
+        if (
+            index.isValid()
+            and event.button() == Qt.MouseButton.LeftButton
+            and index.data(STACK_ROLE) is not None
+            and badge_rect(self.visualRect(index)).contains(event.position().toPoint())
+        ):
+            self.stack_clicked.emit(index.data(ID_ROLE))
+            event.accept()
+            return
         if (
             index.isValid()
             and event.button() == Qt.MouseButton.LeftButton

@@ -42,7 +42,7 @@ class PhotoAppBehaviour:
 
     def grid_updated(self) -> None:
         window = self.window
-        shown = window.model.rowCount()
+        shown = window.model.photo_count()  # a burst's cover counts its photos
         query = window.search.text
         self.heading.show_view(window.scope, shown, query, window.extensions.heading_actions)
         window.status.show_count(shown, "result" if query else "photo")

@@ -26,7 +26,13 @@ from datetime import date
 from typing import Any
 
 from photoorg.errors import InvalidDate, UsageError
-from photoorg.extensions.query_keys import FilterUpdate, QueryKeyHandler, query_keys
+from photoorg.extensions.query_keys import (
+    CORE_IS_VALUES,
+    FilterUpdate,
+    QueryKeyHandler,
+    is_values,
+    query_keys,
+)
 from photoorg.search.filters import SearchFilters
 
 # Not a filter field: the album is looked up by name when the query runs.
@@ -93,7 +99,10 @@ def _on_date(value: str, negated: bool) -> FilterUpdate:
 
 
 def _is(value: str, negated: bool) -> FilterUpdate | None:
-    return {"favorites_only": True} if value.lower() in ("favorite", "favourite", "fav") else None
+    if value.lower() in CORE_IS_VALUES:
+        return {"favorites_only": True}
+    handler = is_values().get(value.lower())  # a capability's value (is:blurry)
+    return handler(value, negated) if handler else None
 
 
 def _rating(value: str, negated: bool) -> FilterUpdate:

@@ -10,6 +10,7 @@ means adding its module and one line below.
 from __future__ import annotations
 
 from photoorg.gui.extension import GuiCapability
+from photoorg.gui.features.duplicates import DuplicatesGui
 from photoorg.gui.features.objects import ObjectsGui
 from photoorg.gui.features.people import PeopleGui
 from photoorg.gui.features.places import PlacesGui
@@ -24,6 +25,7 @@ CAPABILITIES: tuple[type[GuiCapability], ...] = (
     PlacesGui,
     TextGui,
     ObjectsGui,
+    DuplicatesGui,
     VideoGui,
     XmpGui,
 )
