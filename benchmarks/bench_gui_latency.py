@@ -57,7 +57,43 @@ def pre_index(library) -> float:
     return time.perf_counter() - started
 
 
-def probe(library, new_folder: Path, seconds_limit: float) -> dict:
+class StallSampler:
+    """Where the GUI thread is while the probe is late: a thread that, every
+    10 ms, looks at the GUI thread's stack when the last tick is over 50 ms old."""
+
+    def __init__(self, state: dict) -> None:
+        import collections
+        import threading
+
+        self.state = state
+        self.main = threading.main_thread().ident
+        self.stacks: collections.Counter = collections.Counter()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="stall-sampler")
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> list:
+        self._stop.set()
+        self._thread.join()
+        return [{"samples": n, "stack": stack} for stack, n in self.stacks.most_common(8)]
+
+    def _run(self) -> None:
+        import traceback
+
+        while not self._stop.wait(0.010):
+            if time.perf_counter() - self.state["last"] < 0.050:
+                continue
+            frame = sys._current_frames().get(self.main)
+            if frame is not None:
+                summary = traceback.extract_stack(frame)[-6:]
+                self.stacks[
+                    " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(summary))
+                ] += 1
+
+
+def probe(library, new_folder: Path, seconds_limit: float, sample_stacks: bool = False) -> dict:
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
 
     from photoorg.gui.app import create_app
@@ -91,6 +127,9 @@ def probe(library, new_folder: Path, seconds_limit: float) -> dict:
     scroll_timer.timeout.connect(scroll)
     limit.setSingleShot(True)
     limit.timeout.connect(loop.quit)
+    sampler = StallSampler(state) if sample_stacks else None
+    if sampler is not None:
+        sampler.start()
     started = time.perf_counter()
     probe_timer.start(int(interval * 1000))
     scroll_timer.start(40)
@@ -99,6 +138,7 @@ def probe(library, new_folder: Path, seconds_limit: float) -> dict:
     probe_timer.stop()
     scroll_timer.stop()
     seconds = time.perf_counter() - started
+    stall_stacks = sampler.stop() if sampler is not None else None
     rows = window.model.rowCount()
     window.close()
     app.processEvents()
@@ -113,6 +153,7 @@ def probe(library, new_folder: Path, seconds_limit: float) -> dict:
         "worst_ms": round(lateness[-1] * 1000, 1) if lateness else None,
         "p99_ms": round(lateness[int(0.99 * (len(lateness) - 1))] * 1000, 1) if lateness else None,
         "over_100ms": sum(1 for late in lateness if late > 0.1),
+        **({"stall_stacks": stall_stacks} if stall_stacks is not None else {}),
     }
 
 
@@ -123,6 +164,7 @@ def main() -> None:
     parser.add_argument("--library", type=int, default=10_000, help="photos in the library at the end")
     parser.add_argument("--new", type=int, default=1_000, help="photos indexed while the app is open")
     parser.add_argument("--limit", type=float, default=1800, help="seconds to wait for the app's index run")
+    parser.add_argument("--stacks", action="store_true", help="sample the GUI thread's stack during stalls")
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     work = Path(tempfile.mkdtemp(prefix="bench-gui-latency-"))
@@ -146,7 +188,7 @@ def main() -> None:
     log("indexing the library outside the app ...")
     seconds = pre_index(library)
     log(f"   {seconds:.0f} s; opening the app and indexing {args.new:,} more while scrolling ...")
-    result = probe(library, new, args.limit)
+    result = probe(library, new, args.limit, args.stacks)
     result.update(library_photos=args.library, pre_index_seconds=round(seconds, 1), load=os.getloadavg()[0])
     library.close()
     print(json.dumps(result, indent=2))
