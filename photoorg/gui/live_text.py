@@ -16,6 +16,9 @@ from collections.abc import Sequence
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QGuiApplication
 
+#: pixels the pointer must move, button down, before a press becomes a drag
+DRAG_DISTANCE = 4
+
 #: a box over the photo: (x, y, w, h, label) or, for a line of text, (x, y, w, h, label, text)
 OverlayBox = tuple
 
@@ -69,6 +72,9 @@ class TextSelection:
         """Every line the dragged rectangle touches, and the line it started on."""
         if self._drag_from is None:
             return
+        moved = point - self._drag_from
+        if abs(moved.x()) + abs(moved.y()) < DRAG_DISTANCE:
+            return  # a hand's tremor on a click (or a Shift+click) is not a drag
         # Widened by a pixel: a drag straight down is a rectangle with no width.
         band = QRectF(self._drag_from, point).normalized().adjusted(-1, -1, 1, 1)
         self.selected = {i for i, rect in rects if rect.intersects(band)}
