@@ -6,7 +6,9 @@ import json
 
 from photoorg.cli.main import main
 
-HEAVY_MODULES = ("torch", "open_clip", "sentence_transformers", "dlib", "sklearn", "scipy")
+# Model libraries, and the media decoders (PyAV loads FFmpeg, rawpy LibRaw): the
+# light commands need none of them.
+HEAVY_MODULES = ("torch", "open_clip", "sentence_transformers", "dlib", "sklearn", "scipy", "av", "rawpy")
 
 
 def run_cli(capsys, *args) -> tuple[int, str, str]:

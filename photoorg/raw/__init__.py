@@ -27,8 +27,8 @@ def available() -> bool:
 def register(ext: Extensions) -> None:
     if not available():
         return
+    from photoorg.raw.media import READER
     from photoorg.raw.pairs import raw_marks
-    from photoorg.raw.reader import READER
 
     ext.register_media_reader(READER)
     ext.register_item_marker("raw", raw_marks)

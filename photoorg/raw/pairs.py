@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy.orm import Session
 
 from photoorg.extensions.item_marks import ItemMark, ItemRef
-from photoorg.raw.reader import RAW_FORMATS
+from photoorg.raw.media import RAW_FORMATS
 
 PAIR_BADGE = "RAW+JPEG"
 RAW_BADGE = "RAW"

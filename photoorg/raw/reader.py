@@ -27,15 +27,10 @@ import rawpy
 from PIL import Image
 
 from photoorg.pipeline.work import DECODE_SCALE_KEY
+from photoorg.raw.media import RAW_EXTENSIONS, RAW_FORMATS
 from photoorg.scan.formats import register_formats
 from photoorg.scan.imageio import MAX_PIXELS, ImageReadError
 from photoorg.scan.metadata import DATE_FROM_EXIF, PhotoMetadata, read_metadata
-
-RAW_EXTENSIONS = frozenset(
-    {".cr2", ".cr3", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".raf", ".orf", ".rw2", ".dng", ".pef"}
-)
-#: the photos' ``format`` of RAW files: the extension, upper case ("CR2")
-RAW_FORMATS = frozenset(ext[1:].upper() for ext in RAW_EXTENSIONS)
 
 # LibRaw's "flip" -> the EXIF orientation it stands for, and the turn (degrees
 # counter-clockwise, as PIL's rotate takes it) that makes the sensor's pixels upright.
@@ -147,10 +142,6 @@ class RawReader:
                 image = _demosaic(raw, min_side)
         image.info[DECODE_SCALE_KEY] = full_short / max(1, min(image.size))
         return image
-
-
-#: the one reader registered (registering the same object again is a no-op)
-READER = RawReader()
 
 
 def _decoded_preview(preview: Image.Image, min_side: int) -> Image.Image:

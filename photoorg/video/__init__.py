@@ -35,7 +35,7 @@ def register(ext: Extensions) -> None:
     if not available():
         return
     from photoorg.video import hooks, marks
-    from photoorg.video.reader import READER
+    from photoorg.video.media import READER
 
     ext.register_media_reader(READER)
     ext.register_stage_provider(hooks.video_stages)

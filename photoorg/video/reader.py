@@ -26,14 +26,8 @@ from PIL import Image, ImageStat
 
 from photoorg.scan.imageio import ImageReadError
 from photoorg.scan.metadata import PhotoMetadata
+from photoorg.video.media import FACTS_KEY, KEYFRAMES_KEY, POSTER_TIME_KEY
 from photoorg.video.probe import VIDEO_EXTENSIONS, VIDEO_FORMATS, VideoFacts, video_metadata
-
-#: in the decoded picture's ``info``: [(seconds, picture)] for search by scene
-KEYFRAMES_KEY = "photoorg.video.keyframes"
-#: in the decoded picture's ``info``: the video's VideoFacts
-FACTS_KEY = "photoorg.video.facts"
-#: in the decoded picture's ``info``: the time of the representative frame
-POSTER_TIME_KEY = "photoorg.video.poster_time"
 
 # Limits: past them a file is recorded with the reason, not decoded.
 MAX_FRAME_PIXELS = 8192 * 8192  # beyond 8K frames, a frame alone is hundreds of MB
@@ -73,10 +67,6 @@ class VideoReader:
         image.info[POSTER_TIME_KEY] = poster.seconds
         image.info[KEYFRAMES_KEY] = [(f.seconds, f.image) for f in distinct(frames)]
         return image
-
-
-#: the one reader registered (registering the same object again is a no-op)
-READER = VideoReader()
 
 
 def keyframe_count(duration_s: float) -> int:

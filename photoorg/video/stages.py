@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from photoorg.pipeline.clip_stage import ClipStage
 from photoorg.pipeline.stages import ImageStage
 from photoorg.video import store
+from photoorg.video.media import FACTS_KEY, KEYFRAMES_KEY, POSTER_TIME_KEY
 from photoorg.video.probe import VIDEO_FORMATS
-from photoorg.video.reader import FACTS_KEY, KEYFRAMES_KEY, POSTER_TIME_KEY
 
 INFO_STAGE = "video"
 INFO_VERSION = "1"
