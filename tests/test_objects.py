@@ -342,3 +342,17 @@ def test_offline_libraries_never_download_the_detector(scanned, capsys, monkeypa
     code, _, err = run_cli(capsys, "detector", "get", "--library", library.paths.root)
     assert code == 1 and "--weights FILE" in err and "Traceback" not in err
     assert detector.detector_choice(library.db) is None
+
+
+def test_without_a_network_the_download_says_so_at_once(monkeypatch, tmp_path):
+    """Asked before urlopen, which would wait 10-40 s for the resolver with no network."""
+    from photoorg.errors import ModelUnavailableError
+
+    monkeypatch.setattr(detector, "url_unreachable_reason", lambda url, timeout: "can't reach it: no route")
+    monkeypatch.setattr(detector, "download_folder", lambda: tmp_path / "detector-cache")
+    monkeypatch.setattr(
+        detector.urllib.request, "urlopen", lambda *a, **k: pytest.fail("tried to download without a network")
+    )
+    with pytest.raises(ModelUnavailableError, match=r"no route.*--weights FILE"):
+        detector.download_weights()
+    assert not (tmp_path / "detector-cache").exists()  # nothing half-written left behind

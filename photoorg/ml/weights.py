@@ -246,7 +246,13 @@ def hub_unreachable_reason(timeout: float = CONNECT_TIMEOUT) -> str | None:
 
     if constants.HF_HUB_OFFLINE:
         return "HF_HUB_OFFLINE is set"
-    url = urlparse(constants.ENDPOINT)
+    return url_unreachable_reason(constants.ENDPOINT, timeout)
+
+
+def url_unreachable_reason(endpoint: str, timeout: float = CONNECT_TIMEOUT) -> str | None:
+    """Why ``endpoint``'s host can't be reached, or None when a connection opens
+    (the name resolved in a helper thread under ``timeout``, then one connect)."""
+    url = urlparse(endpoint)
     host, port = url.hostname or "huggingface.co", url.port or (443 if url.scheme == "https" else 80)
     addresses = _resolve(host, port, timeout)
     if isinstance(addresses, str):

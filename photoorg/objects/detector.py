@@ -26,6 +26,7 @@ import numpy as np
 from PIL import Image
 
 from photoorg.errors import Cancelled, InvalidInput, ModelUnavailableError
+from photoorg.ml.weights import url_unreachable_reason
 from photoorg.progress import CancelToken
 from photoorg.store.db import Database
 
@@ -79,6 +80,14 @@ def download_weights(progress: ProgressCallback | None = None, cancel: CancelTok
     target = folder / WEIGHTS_URL.rsplit("/", 1)[1]
     if target.is_file() and _sha256(target).startswith(WEIGHTS_SHA256_PREFIX):
         return target
+    # Without a network, urlopen waits for the resolver (10-40 s); ask quickly first.
+    unreachable = url_unreachable_reason(WEIGHTS_URL, CONNECT_TIMEOUT)
+    if unreachable is not None:
+        raise ModelUnavailableError(
+            f"Could not download the object detector ({unreachable}). Connect to the internet and try "
+            f"again, or download {WEIGHTS_URL} yourself and pass it with --weights FILE.",
+            model_key=ARCH,
+        )
     folder.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".part")
     try:
